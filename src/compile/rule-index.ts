@@ -1,0 +1,59 @@
+// The index that keeps a decision's cost independent of the number of rules: a rule is looked at
+// only when it names (or leaves open) the request's category, provider, recipient, legal basis and
+// purpose. Lists are memoised per key, since partner systems ask the same shapes of question again
+// and again; the memo is bounded so that hostile key variety cannot grow memory without limit.
+import type { Rule, RuleIndex } from '../domain/covenant.js';
+import type { Id } from '../domain/types.js';
+import { ancestors, covers } from './source.js';
+
+const MEMO_LIMIT = 50_000;
+
+export function buildIndex(rules: readonly Rule[]): RuleIndex {
+  const byListedCategory = new Map<Id, Rule[]>();
+  const anyCategory: Rule[] = [];
+  for (const rule of rules) {
+    if (!rule.categories) {
+      anyCategory.push(rule);
+      continue;
+    }
+    for (const c of rule.categories) {
+      const list = byListedCategory.get(c) ?? [];
+      list.push(rule);
+      byListedCategory.set(c, list);
+    }
+  }
+
+  const categoryMemo = new Map<Id, readonly Rule[]>();
+  const byCategory = (category: Id): readonly Rule[] => {
+    let hit = categoryMemo.get(category);
+    if (hit) return hit;
+    const seen = new Set<Rule>(anyCategory);
+    for (const c of [category, ...ancestors(category)]) for (const r of byListedCategory.get(c) ?? []) seen.add(r);
+    hit = [...seen].sort((a, b) => a.order - b.order);
+    if (categoryMemo.size >= MEMO_LIMIT) categoryMemo.clear();
+    categoryMemo.set(category, hit);
+    return hit;
+  };
+
+  const memo = new Map<string, readonly Rule[]>();
+  const candidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly Rule[] => {
+    const key = `${provider}\u0000${recipient}\u0000${legalBasis}\u0000${purpose}\u0000${category}`;
+    let hit = memo.get(key);
+    if (hit) return hit;
+    hit = byCategory(category).filter((r) => matchesStatic(r, provider, recipient, legalBasis, purpose));
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(key, hit);
+    return hit;
+  };
+  return { candidates, byCategory };
+}
+
+/** The parts of CONTRACT 2.2(4) that do not depend on time or `when`, for one category. */
+export function matchesStatic(rule: Rule, provider: Id, recipient: Id, legalBasis: Id, purpose: Id): boolean {
+  return (
+    (!rule.providers || rule.providers.has(provider)) &&
+    (!rule.recipients || rule.recipients.has(recipient)) &&
+    (!rule.legalBases || rule.legalBases.has(legalBasis)) &&
+    (!rule.purposes || covers(rule.purposes, purpose))
+  );
+}

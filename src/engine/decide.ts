@@ -1,0 +1,197 @@
+// CONTRACT 2.2, one small function per step. Pure: the time and the covenant come in as
+// arguments, and the same request, time and covenant always give the same evaluation.
+import type { Covenant, LegalBasis, Rule } from '../domain/covenant.js';
+import type {
+  CategoryDecision,
+  CheckedRequest,
+  DenialCode,
+  Evaluation,
+  Id,
+  NearMiss,
+  Obligation,
+  Reason,
+  RequestLevelCode,
+} from '../domain/types.js';
+import { evaluateCondition, type ConditionOutcome, type Facts } from '../conditions/index.js';
+import { isoTime, parseRequestTime, within } from '../compile/time.js';
+import { covers } from '../compile/source.js';
+import { reasonMessage, type MessageParams } from './messages.js';
+import { nearMisses } from './near-miss.js';
+import { mergeObligations } from './obligations.js';
+
+/** Where the rules for one category come from: the index, or (for comparison) every rule. */
+export type CandidateSource = (covenant: Covenant, request: CheckedRequest, category: Id) => readonly Rule[];
+
+export const indexed: CandidateSource = (c, r, category) =>
+  c.index.candidates(r.provider, r.recipient, r.legalBasis, r.purpose, category);
+
+export const everyRule: CandidateSource = (c) => c.rules;
+
+export interface EvaluateOptions {
+  readonly candidates?: CandidateSource;
+  /** near misses cost a scan of the category's rules; the bench and tests can leave them out */
+  readonly explain?: boolean;
+}
+
+/** The time of the exchange: `requestedAt`, or now (CONTRACT 2.2). */
+export function exchangeTime(request: CheckedRequest, now: number): number {
+  // INVARIANT: checkRequest rejected a requestedAt that does not parse.
+  return request.requestedAt === undefined ? now : (parseRequestTime(request.requestedAt) ?? Number.NaN);
+}
+
+/** CONTRACT 2.1: what `when` sees; absent optional fields are null, `pseudonymised` false. */
+export function factsOf(r: CheckedRequest): Facts {
+  return {
+    provider: r.provider,
+    recipient: r.recipient,
+    dataCategories: r.dataCategories,
+    purpose: r.purpose,
+    legalBasis: r.legalBasis,
+    subjectCount: r.subjectCount ?? null,
+    pseudonymised: r.pseudonymised ?? false,
+    caseReference: r.caseReference ?? null,
+    requestedAt: r.requestedAt ?? null,
+    context: r.context ?? null,
+  };
+}
+
+/** Step 2: every request-level failure, in the order CONTRACT 2.2(2) lists them. */
+export function requestLevelFailures(c: Covenant, r: CheckedRequest, lb: LegalBasis, t: number): RequestLevelCode[] {
+  const failures: RequestLevelCode[] = [];
+  if (!within(c.info.validity, t)) failures.push('covenant-not-in-force');
+  if (!within(lb.validity, t)) failures.push('legal-basis-not-in-force');
+  if (!lb.providers.has(r.provider)) failures.push('legal-basis-not-available-to-provider');
+  if (lb.purposes && !covers(lb.purposes, r.purpose)) failures.push('legal-basis-does-not-cover-purpose');
+  return failures;
+}
+
+/** Step 4: does a rule apply for one category? Static fields are the candidate source's job. */
+function applies(rule: Rule, t: number, outcome: () => ConditionOutcome): boolean {
+  if (!within(rule.validity, t)) return false;
+  if (!rule.when) return true;
+  const o = outcome();
+  // A `when` that cannot be evaluated holds for a deny rule and not for a permit rule: fail closed.
+  return o === 'holds' || (o === 'error' && rule.effect === 'deny');
+}
+
+/** Steps 3 to 5 for one category. */
+function decideCategory(
+  c: Covenant,
+  r: CheckedRequest,
+  lb: LegalBasis,
+  category: Id,
+  t: number,
+  source: CandidateSource,
+  whenOf: (rule: Rule) => ConditionOutcome,
+): CategoryDecision {
+  if (!covers(lb.categories, category)) {
+    return { category, decision: 'deny', rules: [], reason: 'legal-basis-does-not-cover-category' };
+  }
+  const permits: Id[] = [];
+  const denies: Id[] = [];
+  for (const rule of source(c, r, category)) {
+    if (source !== indexed && !matchesRequest(rule, r, category)) continue;
+    if (applies(rule, t, () => whenOf(rule))) (rule.effect === 'deny' ? denies : permits).push(rule.id);
+  }
+  if (denies.length > 0) return { category, decision: 'deny', rules: denies, reason: 'denied-by-rule' };
+  if (permits.length > 0) return { category, decision: 'permit', rules: permits };
+  return { category, decision: 'deny', rules: [], reason: 'no-permitting-rule' };
+}
+
+/** Every field of CONTRACT 2.2(4) but time and `when`: what the index answers for us. */
+export function matchesRequest(rule: Rule, r: CheckedRequest, category: Id): boolean {
+  return (
+    (!rule.providers || rule.providers.has(r.provider)) &&
+    (!rule.recipients || rule.recipients.has(r.recipient)) &&
+    (!rule.legalBases || rule.legalBases.has(r.legalBasis)) &&
+    (!rule.purposes || covers(rule.purposes, r.purpose)) &&
+    (!rule.categories || covers(rule.categories, category))
+  );
+}
+
+export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: EvaluateOptions = {}): Evaluation {
+  const source = options.candidates ?? indexed;
+  const t = exchangeTime(r, now);
+  const lb = c.legalBases.get(r.legalBasis);
+  // INVARIANT: checkRequest established that every id is defined and the time parses.
+  if (!lb || Number.isNaN(t)) throw new Error('evaluate() needs a request that checkRequest() accepted');
+  const facts = factsOf(r);
+  const whenCache = new Map<Rule, ConditionOutcome>();
+  const whenOf = (rule: Rule): ConditionOutcome => {
+    let o = whenCache.get(rule);
+    if (o === undefined && rule.when) {
+      o = evaluateCondition(rule.when, facts);
+      whenCache.set(rule, o);
+    }
+    return o ?? 'holds';
+  };
+
+  const failures = requestLevelFailures(c, r, lb, t);
+  const firstFailure = failures[0];
+  const categories: CategoryDecision[] = r.dataCategories.map((category) =>
+    firstFailure !== undefined
+      ? { category, decision: 'deny', rules: [], reason: firstFailure }
+      : decideCategory(c, r, lb, category, t, source, whenOf),
+  );
+
+  const base: MessageParams = {
+    provider: r.provider,
+    recipient: r.recipient,
+    purpose: r.purpose,
+    legalBasis: lb.id,
+    legalBasisCitation: lb.citation,
+  };
+  const reasons = explainReasons(c, failures, categories, base);
+  const decision = categories.every((d) => d.decision === 'permit') ? 'permit' : 'deny';
+  const obligations: Obligation[] =
+    decision === 'permit'
+      ? mergeObligations(categories.flatMap((d) => d.rules.flatMap((id) => c.rulesById.get(id)?.obligations ?? [])))
+      : [];
+  const misses: NearMiss[] =
+    options.explain === false
+      ? []
+      : categories
+          .filter((d) => d.decision === 'deny' && d.reason === 'no-permitting-rule')
+          .flatMap((d) => nearMisses(c, r, d.category, t, facts));
+  return {
+    decision,
+    categories,
+    reasons,
+    obligations,
+    nearMisses: misses,
+    policyVersion: c.policyVersion,
+    evaluatedAt: isoTime(now),
+  };
+}
+
+/** CONTRACT 2.3: request-level failures once, then per category its rules or its one code. */
+function explainReasons(
+  c: Covenant,
+  failures: readonly RequestLevelCode[],
+  categories: readonly CategoryDecision[],
+  base: MessageParams,
+): Reason[] {
+  const reasons: Reason[] = failures.map((code) => ({ code, message: reasonMessage(code, base) }));
+  if (failures.length > 0) return reasons;
+  for (const d of categories) {
+    const params = { ...base, category: d.category };
+    const code: DenialCode | 'permitted-by-rule' = d.decision === 'permit' ? 'permitted-by-rule' : d.reason;
+    if (code === 'permitted-by-rule' || code === 'denied-by-rule') {
+      for (const id of d.rules) {
+        const rule = c.rulesById.get(id);
+        const citation = rule?.citation ?? id;
+        reasons.push({
+          code,
+          rule: id,
+          citation,
+          category: d.category,
+          message: reasonMessage(code, { ...params, rule: id, citation }),
+          ...(rule?.explanation && { explanation: rule.explanation }),
+        });
+      }
+    } else if (code === 'legal-basis-does-not-cover-category' || code === 'no-permitting-rule') {
+      reasons.push({ code, category: d.category, message: reasonMessage(code, params) });
+    }
+  }
+  return reasons;
+}

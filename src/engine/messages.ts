@@ -1,0 +1,97 @@
+// Every message a decision carries, in Dutch and English, from one table keyed by code: a code
+// cannot exist without its message, since the table's type requires an entry for each.
+import type { ReasonCode, LocalizedText, Id } from '../domain/types.js';
+
+export interface MessageParams {
+  readonly provider: Id;
+  readonly recipient: Id;
+  readonly purpose: Id;
+  readonly legalBasis: Id;
+  readonly legalBasisCitation?: string;
+  readonly category?: Id;
+  readonly rule?: Id;
+  readonly citation?: string;
+}
+
+const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText } = {
+  'covenant-not-in-force': () => ({
+    nl: 'Het convenant is niet van kracht op het moment van de uitwisseling.',
+    en: 'The covenant is not in force at the time of the exchange.',
+  }),
+  'legal-basis-not-in-force': (p) => ({
+    nl: `De grondslag ${p.legalBasis} (${p.legalBasisCitation}) is niet van kracht op het moment van de uitwisseling.`,
+    en: `Legal basis ${p.legalBasis} (${p.legalBasisCitation}) is not in force at the time of the exchange.`,
+  }),
+  'legal-basis-not-available-to-provider': (p) => ({
+    nl: `${p.provider} kan zich voor verstrekking niet beroepen op de grondslag ${p.legalBasis} (${p.legalBasisCitation}).`,
+    en: `${p.provider} cannot invoke legal basis ${p.legalBasis} (${p.legalBasisCitation}) to provide data.`,
+  }),
+  'legal-basis-does-not-cover-purpose': (p) => ({
+    nl: `De grondslag ${p.legalBasis} (${p.legalBasisCitation}) dekt het doel ${p.purpose} niet.`,
+    en: `Legal basis ${p.legalBasis} (${p.legalBasisCitation}) does not cover purpose ${p.purpose}.`,
+  }),
+  'legal-basis-does-not-cover-category': (p) => ({
+    nl: `De grondslag ${p.legalBasis} (${p.legalBasisCitation}) dekt de gegevenscategorie ${p.category} niet.`,
+    en: `Legal basis ${p.legalBasis} (${p.legalBasisCitation}) does not cover data category ${p.category}.`,
+  }),
+  'no-permitting-rule': (p) => ({
+    nl: `Geen artikel van het convenant staat verstrekking van ${p.category} door ${p.provider} aan ${p.recipient} voor ${p.purpose} toe.`,
+    en: `No article of the covenant permits ${p.provider} to provide ${p.category} to ${p.recipient} for ${p.purpose}.`,
+  }),
+  'permitted-by-rule': (p) => ({
+    nl: `${p.citation} staat verstrekking van ${p.category} door ${p.provider} aan ${p.recipient} toe.`,
+    en: `${p.citation} permits ${p.provider} to provide ${p.category} to ${p.recipient}.`,
+  }),
+  'denied-by-rule': (p) => ({
+    nl: `${p.citation} verbiedt verstrekking van ${p.category} door ${p.provider} aan ${p.recipient}.`,
+    en: `${p.citation} forbids ${p.provider} to provide ${p.category} to ${p.recipient}.`,
+  }),
+};
+
+export const reasonMessage = (code: ReasonCode, params: MessageParams): LocalizedText => REASONS[code](params);
+
+const show = (v: unknown): string => (typeof v === 'string' ? `\`${v}\`` : JSON.stringify(v) ?? 'undefined');
+const list = (v: readonly unknown[]): string => v.map(show).join(', ');
+
+/** Near-miss phrases: what a permit rule wanted against what the request had. */
+export const missMessage = {
+  field(citation: string, field: string, expected: readonly unknown[], actual: unknown): LocalizedText {
+    const nlField: Record<string, string> = {
+      provider: 'verstrekker',
+      recipient: 'ontvanger',
+      purpose: 'doel',
+      legalBasis: 'grondslag',
+    };
+    return {
+      nl: `${citation} zou dit toestaan voor ${nlField[field] ?? field} ${list(expected)}; het verzoek noemt ${show(actual)}`,
+      en: `${citation} would permit this for ${field} ${list(expected)}; the request names ${show(actual)}`,
+    };
+  },
+  validity(citation: string, from: string | undefined, until: string | undefined, at: string): LocalizedText {
+    const range = `${from ?? '…'} – ${until ?? '…'}`;
+    return {
+      nl: `${citation} geldt van ${range}; de uitwisseling is op ${at}`,
+      en: `${citation} is valid ${range}; the exchange is at ${at}`,
+    };
+  },
+  condition(fact: string, operator: string, expected: unknown, actual: unknown): LocalizedText {
+    const phrases: Record<string, [string, string]> = {
+      lessThanInclusive: ['staat hoogstens', 'allows at most'],
+      lessThan: ['staat minder toe dan', 'allows less than'],
+      greaterThanInclusive: ['vereist minstens', 'requires at least'],
+      greaterThan: ['vereist meer dan', 'requires more than'],
+      equal: ['vereist', 'requires'],
+      notEqual: ['sluit uit', 'excludes'],
+      in: ['vereist een van', 'requires one of'],
+      notIn: ['sluit uit', 'excludes'],
+      contains: ['vereist dat het bevat', 'requires it to contain'],
+      doesNotContain: ['vereist dat het niet bevat', 'requires it not to contain'],
+    };
+    const [nl, en] = phrases[operator] ?? [`vereist ${operator}`, `requires ${operator}`];
+    const want = Array.isArray(expected) ? `[${list(expected)}]` : show(expected);
+    return {
+      nl: `${fact} was ${show(actual)}; het artikel ${nl} ${want}`,
+      en: `${fact} was ${show(actual)}; the rule ${en} ${want}`,
+    };
+  },
+};

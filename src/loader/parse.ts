@@ -1,0 +1,69 @@
+// Text to data, keeping the way back to line and column. JSON is read by the same YAML parser
+// (JSON is YAML 1.2), so both formats report positions the same way and a duplicate key is an
+// error in both rather than JSON.parse's silent "last one wins".
+import { createHash } from 'node:crypto';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import type { Diagnostic, ParsedDocument, SourcePosition } from '../domain/types.js';
+
+export type ParseOutcome = { ok: true; document: ParsedDocument } | { ok: false; diagnostics: Diagnostic[] };
+
+export function parseText(file: string, text: string, name: string = file): ParseOutcome {
+  const digest = createHash('sha256').update(text).digest('hex');
+  const lineCounter = new LineCounter();
+  // Core schema (YAML 1.2): unquoted 2025-12-31 stays a string, as do yes/no/on/off.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core' });
+  const diagnostics: Diagnostic[] = doc.errors.map((e) => {
+    const pos = lineCounter.linePos(e.pos[0]);
+    return {
+      severity: 'error',
+      code: 'syntax',
+      message: firstLine(e.message),
+      file,
+      line: pos.line,
+      column: pos.col,
+    };
+  });
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    return {
+      ok: false,
+      diagnostics: [{ severity: 'error', code: 'syntax', message: firstLine((e as Error).message), file, line: 1, column: 1 }],
+    };
+  }
+  const position = (offset: number): SourcePosition => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  const locate = (path: readonly (string | number)[], at: 'key' | 'value' = 'value'): SourcePosition | undefined => {
+    // Walk as deep as the path goes; a missing tail points at the nearest node that exists.
+    let node: unknown = doc.contents;
+    let best: SourcePosition | undefined = rangeStart(node, position);
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        const last = i === path.length - 1;
+        if (last && at === 'key') return rangeStart(pair.key, position) ?? best;
+        node = pair.value;
+      } else if (isSeq(node) && /^\d+$/.test(String(seg))) {
+        node = node.items[Number(seg)];
+      } else {
+        break;
+      }
+      best = rangeStart(node, position) ?? best;
+    }
+    return best;
+  };
+  return { ok: true, document: { file, name, digest, value: value ?? {}, locate } };
+}
+
+function rangeStart(node: unknown, position: (o: number) => SourcePosition): SourcePosition | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? position(range[0]) : undefined;
+}
+
+const firstLine = (s: string): string => s.split('\n')[0] ?? s;
