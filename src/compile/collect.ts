@@ -22,6 +22,8 @@ export interface Collected {
   purposes: Located<RawPurpose>[];
   legalBases: Located<RawLegalBasis>[];
   rules: Located<RawRule>[];
+  /** ids of items left out for schema errors: known, so that they cause no second error */
+  broken: Set<string>;
 }
 
 const SECTIONS = [
@@ -33,22 +35,34 @@ const SECTIONS = [
 ] as const;
 
 export function collect(documents: readonly ParsedDocument[], out: Diagnostic[]): Collected {
-  const collected: Collected = { partners: [], categories: [], purposes: [], legalBases: [], rules: [] };
+  const collected: Collected = { partners: [], categories: [], purposes: [], legalBases: [], rules: [], broken: new Set() };
   const covenants: Located<RawCovenant>[] = [];
+  let brokenCovenant = false;
   for (const doc of documents) {
     const errors = validateCovenantFile(doc.value);
     for (const e of errors) {
       out.push(diagnostic('error', 'schema', e.message, { doc, path: e.segments, key: e.at === 'key' }));
     }
-    if (errors.length > 0) continue;
-    const file = doc.value as RawFile;
-    if (file.covenant) covenants.push({ value: file.covenant, doc, path: ['covenant'] });
+    // Keep checking what is valid, so one run reports every problem; an item with a schema error
+    // is left out of later stages, but its id stays known so it causes no second error.
+    const bad = (...prefix: (string | number)[]): boolean =>
+      errors.some((e) => prefix.every((p, i) => e.segments.length > i && e.segments[i] === p));
+    if (!isRecord(doc.value)) continue;
+    const file = doc.value as RawFile & Record<string, unknown>;
+    if (file.covenant !== undefined) {
+      if (bad('covenant')) brokenCovenant = true;
+      else covenants.push({ value: file.covenant, doc, path: ['covenant'] });
+    }
     for (const [section, into] of SECTIONS) {
-      const items = (file[section] ?? []) as { id: string }[];
-      items.forEach((value, i) => (collected[into] as Located<unknown>[]).push({ value, doc, path: [section, i] }));
+      const items = file[section];
+      if (!Array.isArray(items) || (bad(section) && errors.some((e) => e.segments.length === 1))) continue;
+      items.forEach((value: unknown, i) => {
+        if (!bad(section, i)) (collected[into] as Located<unknown>[]).push({ value, doc, path: [section, i] });
+        else if (isRecord(value) && typeof value.id === 'string') collected.broken.add(value.id);
+      });
     }
   }
-  if (covenants.length === 0 && !out.some((d) => d.severity === 'error')) {
+  if (covenants.length === 0 && !brokenCovenant) {
     out.push(diagnostic('error', 'missing-covenant', 'no file defines the `covenant` section; exactly one must'));
   }
   for (const extra of covenants.slice(1)) {
@@ -66,6 +80,8 @@ export function collect(documents: readonly ParsedDocument[], out: Diagnostic[])
   }
   return collected;
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Keeps the first definition of each id and reports every later one. */
 function unique<T extends { id: string }>(items: Located<T>[], noun: string, out: Diagnostic[]): Located<T>[] {

@@ -22,7 +22,7 @@ export interface Compiled {
 export function compileCovenant(documents: readonly ParsedDocument[], options: CompileOptions = {}): Compiled {
   const diagnostics: Diagnostic[] = [];
   const collected = collect(documents, diagnostics);
-  const resolved = diagnostics.some((d) => d.severity === 'error') ? undefined : resolve(collected, diagnostics);
+  const resolved = resolve(collected, diagnostics);
   if (!resolved) return { diagnostics: sortDiagnostics(diagnostics) };
   analyse(collected, resolved, options.now, diagnostics);
   const covenant: Covenant = {

@@ -34,7 +34,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
   };
   const refs = (item: Located<unknown>, field: string, list: readonly Id[] | undefined, kind: keyof Known): void => {
     list?.forEach((id, i) => {
-      if (!known[kind].has(id)) {
+      if (!known[kind].has(id) && !c.broken.has(id)) {
         out.push(
           diagnostic('error', 'unknown-reference', `unknown ${NOUN[kind]} \`${id}\`${suggest(id, known[kind])}`, {
             doc: item.doc,
@@ -50,7 +50,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
   ] as const) {
     for (const item of items) {
       const parent = ancestors(item.value.id)[0];
-      if (parent !== undefined && !known[kind].has(parent)) {
+      if (parent !== undefined && !known[kind].has(parent) && !c.broken.has(parent)) {
         out.push(
           diagnostic('error', 'missing-parent', `${NOUN[kind]} \`${item.value.id}\` needs its parent \`${parent}\` to be defined`, {
             doc: item.doc,
