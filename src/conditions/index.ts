@@ -196,12 +196,20 @@ function leafOutcome(leaf: Leaf, facts: Facts): LeafOutcome {
   };
 }
 
+// No short circuit: json-rules-engine evaluates every condition of a priority set at once (we
+// allow only one priority), so a leaf that throws makes the clause fail to evaluate even where a
+// sibling already decided it.
 function holds(node: ConditionNode, facts: Facts): boolean {
   switch (node.kind) {
-    case 'all':
-      return node.items.every((n) => holds(n, facts));
-    case 'any':
-      return node.items.some((n) => holds(n, facts));
+    case 'all': {
+      const results = node.items.map((n) => holds(n, facts));
+      return results.every(Boolean);
+    }
+    case 'any': {
+      // json-rules-engine holds an empty `any` to be true, as it does an empty `all`
+      const results = node.items.map((n) => holds(n, facts));
+      return results.length === 0 || results.some(Boolean);
+    }
     case 'not':
       return !holds(node.item, facts);
     case 'leaf':

@@ -1,0 +1,160 @@
+// The engine's laws, over generated covenants and requests (fast-check).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { checkRequest, evaluate, everyRule } from '../src/engine/index.js';
+import type { Covenant } from '../src/domain/covenant.js';
+import type { Evaluation } from '../src/domain/types.js';
+import { doc, mustCompile } from './helpers.js';
+import { oracle } from './oracle.js';
+import { CATEGORIES, ruleArb, scenarioArb, type Generated } from './arbitraries.js';
+
+const NOW = Date.parse('2025-05-01T00:00:00Z');
+const RUNS = { numRuns: 300 };
+
+function build(g: Generated, format: 'json' | 'yaml' = 'json'): Covenant {
+  const write = format === 'json' ? (v: unknown) => JSON.stringify(v) : (v: unknown) => stringify(v);
+  return mustCompile(doc(`policies/p.${format}`, write(g.policies)), doc(`rules/r.${format}`, write({ rules: g.rules })));
+}
+
+function run(c: Covenant, request: unknown, options = {}): Evaluation {
+  const checked = checkRequest(c, request);
+  if (!checked.ok) throw new Error(JSON.stringify(checked.error));
+  return evaluate(c, checked.value, NOW, options);
+}
+
+const shape = (e: Evaluation) => ({ decision: e.decision, categories: e.categories });
+
+describe('engine laws', () => {
+  it('agrees with a naive reading of every rule through json-rules-engine itself', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async (s) => {
+        const expected = await oracle(s.policies, s.rules, s.request, NOW);
+        expect(shape(run(build(s), s.request))).toEqual(expected);
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives the same answer through the index as through a loop over every rule', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const c = build(s);
+        expect(run(c, s.request)).toEqual(run(c, s.request, { candidates: everyRule }));
+      }),
+      RUNS,
+    );
+  });
+
+  it('denies by default: without permit rules nothing is permitted', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const d = run(build({ ...s, rules: s.rules.filter((r) => r.effect === 'deny') }), s.request);
+        expect(d.decision).toBe('deny');
+        expect(d.categories.every((c) => c.decision === 'deny')).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('lets deny override permit: a deny with the scope of a permitting rule denies that category', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const before = run(build(s), s.request);
+        for (const cat of before.categories) {
+          if (cat.decision !== 'permit') continue;
+          const permitting = s.rules.find((r) => r.id === cat.rules[0]) as Record<string, unknown>;
+          const { when: _w, obligations: _o, ...scope } = permitting;
+          const after = run(build({ ...s, rules: [...s.rules, { ...scope, id: 'zz', effect: 'deny' }] }), s.request);
+          const same = after.categories.find((c) => c.category === cat.category);
+          expect(same).toMatchObject({ decision: 'deny', reason: 'denied-by-rule' });
+          expect(same?.rules).toContain('zz');
+          expect(after.decision).toBe('deny');
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('never turns a deny into a permit by adding a deny rule', () => {
+    fc.assert(
+      fc.property(scenarioArb, ruleArb(['lb0'], 'zz'), (s, extra) => {
+        const before = run(build(s), s.request);
+        const after = run(build({ ...s, rules: [...s.rules, { ...extra, effect: 'deny' }] }), s.request);
+        before.categories.forEach((c, i) => {
+          if (c.decision === 'deny') expect(after.categories[i]?.decision).toBe('deny');
+        });
+        if (before.decision === 'deny') expect(after.decision).toBe('deny');
+      }),
+      RUNS,
+    );
+  });
+
+  it('never turns a permit into a deny by adding a permit rule', () => {
+    fc.assert(
+      fc.property(scenarioArb, ruleArb(['lb0'], 'zz'), (s, extra) => {
+        const before = run(build(s), s.request);
+        const after = run(build({ ...s, rules: [...s.rules, { ...extra, effect: 'permit' }] }), s.request);
+        before.categories.forEach((c, i) => {
+          if (c.decision === 'permit') expect(after.categories[i]?.decision).toBe('permit');
+        });
+        if (before.decision === 'permit') expect(after.decision).toBe('permit');
+      }),
+      RUNS,
+    );
+  });
+
+  it('is deterministic: same request, time and version give the same decision', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const a = build(s);
+        const b = build(s);
+        expect(a.policyVersion).toBe(b.policyVersion);
+        expect(run(a, s.request)).toEqual(run(a, s.request));
+        expect(run(a, s.request)).toEqual(run(b, s.request));
+      }),
+      RUNS,
+    );
+  });
+
+  it('lets a parent cover its descendants and never its ancestors', () => {
+    const open = {
+      covenant: { id: 'h' },
+      partners: [{ id: 'a' }, { id: 'b' }],
+      dataCategories: CATEGORIES.map((id) => ({ id })),
+      purposes: [{ id: 'u' }],
+      legalBases: [{ id: 'lb0', citation: 'X', providers: ['a'], categories: ['k', 'm'] }],
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...CATEGORIES), fc.constantFrom(...CATEGORIES), (listed, requested) => {
+        const c = build({ policies: open, rules: [{ id: 'p', citation: 'c', effect: 'permit', categories: [listed] }] });
+        const d = run(c, { provider: 'a', recipient: 'b', dataCategories: [requested], purpose: 'u', legalBasis: 'lb0' });
+        const descends = requested === listed || requested.startsWith(`${listed}.`);
+        expect(d.decision).toBe(descends ? 'permit' : 'deny');
+      }),
+    );
+  });
+
+  it('loads YAML and JSON to the same covenant', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const fromJson = build(s, 'json');
+        const fromYaml = build(s, 'yaml');
+        const strip = (c: Covenant) => ({
+          ...c,
+          index: undefined,
+          rulesById: undefined,
+          policyVersion: undefined,
+          files: undefined,
+          // compiled conditions hold closures; compare the clauses they were compiled from
+          rules: c.rules.map((r) => ({ ...r, source: undefined, when: r.when?.source })),
+        });
+        expect(strip(fromYaml)).toEqual(strip(fromJson));
+        const { policyVersion: _a, ...json } = run(fromJson, s.request);
+        const { policyVersion: _b, ...yaml } = run(fromYaml, s.request);
+        expect(yaml).toEqual(json);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
