@@ -2,7 +2,7 @@
 // only when it names (or leaves open) the request's category, provider, recipient, legal basis and
 // purpose. Lists are memoised per key, since partner systems ask the same shapes of question again
 // and again; the memo is bounded so that hostile key variety cannot grow memory without limit.
-import type { Rule, RuleIndex } from '../domain/covenant.js';
+import type { Rule, RuleIndex, ScoredRule } from '../domain/covenant.js';
 import type { Id } from '../domain/types.js';
 import { ancestors, covers } from './source.js';
 
@@ -45,8 +45,31 @@ export function buildIndex(rules: readonly Rule[]): RuleIndex {
     memo.set(key, hit);
     return hit;
   };
-  return { candidates, byCategory };
+  const nearMemo = new Map<string, readonly ScoredRule[]>();
+  const nearCandidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly ScoredRule[] => {
+    const key = `${provider}\u0000${recipient}\u0000${legalBasis}\u0000${purpose}\u0000${category}`;
+    let hit = nearMemo.get(key);
+    if (hit) return hit;
+    const scored: ScoredRule[] = [];
+    for (const rule of byCategory(category)) {
+      if (rule.effect !== 'permit') continue;
+      const misses =
+        Number(rule.providers !== undefined && !rule.providers.has(provider)) +
+        Number(rule.recipients !== undefined && !rule.recipients.has(recipient)) +
+        Number(rule.legalBases !== undefined && !rule.legalBases.has(legalBasis)) +
+        Number(rule.purposes !== undefined && !covers(rule.purposes, purpose));
+      if (misses <= NEAR) scored.push({ rule, misses });
+    }
+    hit = scored.sort((a, b) => a.misses - b.misses || a.rule.order - b.rule.order);
+    if (nearMemo.size >= MEMO_LIMIT) nearMemo.clear();
+    nearMemo.set(key, hit);
+    return hit;
+  };
+  return { candidates, byCategory, nearCandidates };
 }
+
+/** A permit rule is "near" a request when it misses at most this many of its fields. */
+const NEAR = 2;
 
 /** The parts of CONTRACT 2.2(4) that do not depend on time or `when`, for one category. */
 export function matchesStatic(rule: Rule, provider: Id, recipient: Id, legalBasis: Id, purpose: Id): boolean {

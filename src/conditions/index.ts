@@ -176,11 +176,25 @@ function checkPath(raw: unknown, path: (string | number)[], problems: ConditionP
   }
 }
 
+// `$.a.b`: the paths covenants use. Resolved directly, as JSONPath would (own properties only),
+// since jsonpath-plus costs microseconds a call; any other path goes through jsonpath-plus.
+const SIMPLE_PATH = /^\$(\.[A-Za-z_][A-Za-z0-9_-]*)+$/;
+
+function resolvePath(value: object, path: string): unknown {
+  if (!SIMPLE_PATH.test(path)) return JSONPath({ path, json: value, wrap: false });
+  let node: unknown = value;
+  for (const key of path.slice(2).split('.')) {
+    if (typeof node !== 'object' || node === null || !Object.prototype.hasOwnProperty.call(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
 function factValue(facts: Facts, fact: string, path: string | undefined): unknown {
   const value = facts[fact] ?? null;
   // As json-rules-engine's Almanac: a path applies to objects only; absent paths are null (CONTRACT 2.1).
   if (path === undefined || typeof value !== 'object' || value === null) return value;
-  return JSONPath({ path, json: value as object, wrap: false }) ?? null;
+  return resolvePath(value, path) ?? null;
 }
 
 function leafOutcome(leaf: Leaf, facts: Facts): LeafOutcome {

@@ -55,11 +55,19 @@ export interface Rule {
   readonly source: { readonly file: string; readonly line?: number };
 }
 
+export interface ScoredRule {
+  readonly rule: Rule;
+  /** how many of provider, recipient, legal basis and purpose it does not match */
+  readonly misses: number;
+}
+
 /** Looks up the rules that can apply to one category of a request, ignoring time and `when`. */
 export interface RuleIndex {
   candidates(provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly Rule[];
   /** every rule whose `categories` cover `category` (or that names none), any other field */
   byCategory(category: Id): readonly Rule[];
+  /** permit rules for the category that miss at most two of those four fields, closest first */
+  nearCandidates(provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly ScoredRule[];
 }
 
 export interface Covenant {

@@ -152,7 +152,7 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
       ? []
       : categories
           .filter((d) => d.decision === 'deny' && d.reason === 'no-permitting-rule')
-          .flatMap((d) => nearMisses(c, r, d.category, t, facts));
+          .flatMap((d) => nearMisses(c, r, d.category, t, facts, whenOf));
   return {
     decision,
     categories,

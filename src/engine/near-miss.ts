@@ -2,28 +2,38 @@
 // kept each from applying, with the request's actual values. Not part of `reasons` (CONTRACT 2.3).
 import type { Covenant, Rule } from '../domain/covenant.js';
 import type { CheckedRequest, Id, Miss, NearMiss } from '../domain/types.js';
-import { explainCondition, evaluateCondition, type Facts } from '../conditions/index.js';
+import { explainCondition, evaluateCondition, type ConditionOutcome, type Facts } from '../conditions/index.js';
 import { covers } from '../compile/source.js';
 import { isoTime, within } from '../compile/time.js';
 import { missMessage } from './messages.js';
 
-/** How many near misses to show per category, and how many rules to look at to find them. */
+/** How many near misses to show per category. */
 const SHOW = 3;
-// INVARIANT: bounds the cost of explaining a denial on a covenant with very many rules; the rules
-// beyond it are the least specific (index order), so the closest ones are seldom among them.
-const SCAN_LIMIT = 5_000;
 
-export function nearMisses(c: Covenant, r: CheckedRequest, category: Id, t: number, facts: Facts): NearMiss[] {
-  const scored: { rule: Rule; misses: Miss[] }[] = [];
-  const rules = c.index.byCategory(category);
-  for (let i = 0; i < rules.length && i < SCAN_LIMIT; i++) {
-    const rule = rules[i] as Rule;
-    if (rule.effect !== 'permit') continue;
-    const misses = missesOf(rule, r, t, facts);
-    if (misses.length > 0) scored.push({ rule, misses });
+/**
+ * The permit rules that cover the category and miss the fewest fields (a `when` that does not
+ * hold and a validity that does not include the time each count once), explained in words.
+ */
+export function nearMisses(
+  c: Covenant,
+  r: CheckedRequest,
+  category: Id,
+  t: number,
+  facts: Facts,
+  whenOf: (rule: Rule) => ConditionOutcome,
+): NearMiss[] {
+  const best: { rule: Rule; score: number }[] = [];
+  for (const { rule, misses } of c.index.nearCandidates(r.provider, r.recipient, r.legalBasis, r.purpose, category)) {
+    // INVARIANT: candidates come sorted by static misses, so once those alone cannot beat the
+    // worst kept score, no later one can either.
+    if (best.length === SHOW && misses >= (best[SHOW - 1] as { score: number }).score) break;
+    const score = misses + Number(!within(rule.validity, t)) + Number(rule.when !== undefined && whenOf(rule) !== 'holds');
+    if (score === 0 || (best.length === SHOW && score >= (best[SHOW - 1] as { score: number }).score)) continue;
+    const at = best.findIndex((b) => b.score > score);
+    best.splice(at === -1 ? best.length : at, 0, { rule, score });
+    if (best.length > SHOW) best.pop();
   }
-  scored.sort((a, b) => a.misses.length - b.misses.length || a.rule.order - b.rule.order);
-  return scored.slice(0, SHOW).map(({ rule, misses }) => ({ category, rule: rule.id, citation: rule.citation, misses }));
+  return best.map(({ rule }) => ({ category, rule: rule.id, citation: rule.citation, misses: missesOf(rule, r, t, facts) }));
 }
 
 function missesOf(rule: Rule, r: CheckedRequest, t: number, facts: Facts): Miss[] {
