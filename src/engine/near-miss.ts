@@ -23,14 +23,18 @@ export function nearMisses(
   whenOf: (rule: Rule) => ConditionOutcome,
 ): NearMiss[] {
   const best: { rule: Rule; score: number }[] = [];
+  // closer first; among equally close rules, the one written first
+  const before = (a: { rule: Rule; score: number }, b: { rule: Rule; score: number }): boolean =>
+    a.score < b.score || (a.score === b.score && a.rule.order < b.rule.order);
   for (const { rule, misses } of c.index.nearCandidates(r.provider, r.recipient, r.legalBasis, r.purpose, category)) {
-    // INVARIANT: candidates come sorted by static misses, so once those alone cannot beat the
-    // worst kept score, no later one can either.
-    if (best.length === SHOW && misses >= (best[SHOW - 1] as { score: number }).score) break;
-    const score = misses + Number(!within(rule.validity, t)) + Number(rule.when !== undefined && whenOf(rule) !== 'holds');
-    if (score === 0 || (best.length === SHOW && score >= (best[SHOW - 1] as { score: number }).score)) continue;
-    const at = best.findIndex((b) => b.score > score);
-    best.splice(at === -1 ? best.length : at, 0, { rule, score });
+    const worst = best.length === SHOW ? best[SHOW - 1] : undefined;
+    // INVARIANT: candidates come sorted by static misses, so once those alone exceed the worst
+    // kept score, no later candidate can get in.
+    if (worst && misses > worst.score) break;
+    const entry = { rule, score: misses + Number(!within(rule.validity, t)) + Number(rule.when !== undefined && whenOf(rule) !== 'holds') };
+    if (entry.score === 0 || (worst && !before(entry, worst))) continue;
+    const at = best.findIndex((b) => before(entry, b));
+    best.splice(at === -1 ? best.length : at, 0, entry);
     if (best.length > SHOW) best.pop();
   }
   return best.map(({ rule }) => ({ category, rule: rule.id, citation: rule.citation, misses: missesOf(rule, r, t, facts) }));
