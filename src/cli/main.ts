@@ -5,6 +5,9 @@ import { Exit, processIo, type ExitCode, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 import { testCommand } from './test.js';
 import { decideCommand } from './decide.js';
+import { serveCommand } from './serve.js';
+import { keysAdd, keysList, keysRevoke } from './keys.js';
+import { auditVerify } from './audit.js';
 
 const folderOptions = (cmd: Command): Command =>
   cmd
@@ -47,6 +50,42 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--at <iso>', 'time of the exchange when the request names no requestedAt')
     .action(async (file: string | undefined, opts) => {
       status = await decideCommand(file, opts, io);
+    });
+
+  const dataOption = (cmd: Command): Command => cmd.option('--data <dir>', 'data folder: keys, decision log, policy versions (env COVENANT_DATA; default ./data)');
+
+  dataOption(folderOptions(program.command('serve').description('serve the decision API (CONTRACT 3) on the rule folders')))
+    .option('--port <n>', 'port (env PORT; default 8080)')
+    .option('--host <address>', 'address to listen on (env HOST; default 127.0.0.1)')
+    .option('--max-skew-seconds <n>', 'how far requestedAt of a decision may lie from the clock (env COVENANT_MAX_SKEW_SECONDS; default 300)')
+    .option('--body-limit <bytes>', 'largest request body (env COVENANT_BODY_LIMIT; default 65536)')
+    .action(async (opts) => {
+      status = await serveCommand(opts, io);
+    });
+
+  const keys = program.command('keys').description('API keys: add, list, revoke');
+  dataOption(folderOptions(keys.command('add').description('create a key and print it once on stdout')))
+    .option('--role <role>', 'partner, privacy-officer or auditor')
+    .option('--partner <id>', 'for role partner: the partner the key acts for')
+    .option('--name <text>', 'a note on whose key this is')
+    .action(async (opts) => {
+      status = await keysAdd(opts, io);
+    });
+  dataOption(keys.command('list').description('list keys (never the secrets)'))
+    .addOption(formatOption())
+    .action(async (opts) => {
+      status = await keysList(opts, io);
+    });
+  dataOption(keys.command('revoke').description('revoke a key; a running service honours it within seconds').argument('<id>', 'key id, from `keys list`'))
+    .action(async (id: string, opts) => {
+      status = await keysRevoke(id, opts, io);
+    });
+
+  const audit = program.command('audit').description('the decision log: verify');
+  dataOption(audit.command('verify').description('check offline that the log is complete and unaltered (exit 0 intact, 1 not)'))
+    .addOption(formatOption())
+    .action(async (opts) => {
+      status = await auditVerify(opts, io);
     });
 
   try {

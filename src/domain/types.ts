@@ -139,6 +139,8 @@ export interface ParsedDocument {
   readonly name: string;
   /** sha256 of the exact bytes, for policyVersion */
   readonly digest: string;
+  /** the exact text, kept so each loaded version can be archived */
+  readonly text: string;
   readonly value: unknown;
   locate(path: readonly (string | number)[], at?: 'key' | 'value'): SourcePosition | undefined;
 }

@@ -58,7 +58,7 @@ export function parseText(file: string, text: string, name: string = file): Pars
     }
     return best;
   };
-  return { ok: true, document: { file, name, digest, value: value ?? {}, locate } };
+  return { ok: true, document: { file, name, digest, text, value: value ?? {}, locate } };
 }
 
 function rangeStart(node: unknown, position: (o: number) => SourcePosition): SourcePosition | undefined {

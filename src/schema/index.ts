@@ -5,6 +5,8 @@ import * as formats from 'ajv-formats';
 import requestSchema from '../../schemas/request.schema.json' with { type: 'json' };
 import covenantSchema from '../../schemas/covenant.schema.json' with { type: 'json' };
 import testSchema from '../../schemas/covenant-test.schema.json' with { type: 'json' };
+import decisionSchema from '../../schemas/decision.schema.json' with { type: 'json' };
+import apiSchema from '../../schemas/api.schema.json' with { type: 'json' };
 
 // ajv-formats is CommonJS; under NodeNext its default export is typed as the module itself.
 const addFormats = formats.default as unknown as (ajv: Ajv2020, list: string[]) => Ajv2020;
@@ -12,6 +14,8 @@ const addFormats = formats.default as unknown as (ajv: Ajv2020, list: string[]) 
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
 addFormats(ajv, ['date-time', 'date']);
 ajv.addSchema(requestSchema);
+ajv.addSchema(decisionSchema);
+ajv.addSchema(apiSchema);
 
 export { ajv };
 
@@ -35,6 +39,13 @@ export function compile(schema: object): Validator {
 export const validateRequestSchema: Validator = compile({ $ref: 'request.schema.json' });
 export const validateCovenantFile: Validator = compile(covenantSchema);
 export const validateTestFile: Validator = compile(testSchema);
+export const validateDecision: Validator = compile({ $ref: 'decision.schema.json' });
+export const validateListQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/listQuery' });
+export const validateIdParam: Validator = compile({ $ref: 'api.schema.json#/$defs/idParam' });
+export const validateValidateBody: Validator = compile({ $ref: 'api.schema.json#/$defs/validateBody' });
+
+/** The schemas as published, for the OpenAPI document. */
+export const schemas = { request: requestSchema, decision: decisionSchema, api: apiSchema } as const;
 
 const decode = (s: string): string => s.replace(/~1/g, '/').replace(/~0/g, '~');
 const encode = (s: string | number): string => String(s).replace(/~/g, '~0').replace(/\//g, '~1');

@@ -1,0 +1,370 @@
+// The embedded decision log: append-only NDJSON segments with group commit.
+//
+// Why not lowdb: it rewrites its whole file on every write, so an append would cost more as the
+// log grows. Here an append is one write and one fdatasync shared by every entry that arrived
+// while the previous fsync ran (group commit), whatever the log's size; memory holds only the
+// queue and a few facts per segment. lowdb keeps the small manifest (the checkpoint of the head).
+import { mkdir, open, readdir, readFile, rename, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { decodeTime, ulid } from 'ulid';
+import { GENESIS, seal } from './chain.js';
+import { backwardLines, forwardLines } from './lines.js';
+import { verifyLines, type Line } from './verify.js';
+import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
+
+interface Segment {
+  readonly file: string;
+  readonly firstSeq: number;
+  firstAt?: number;
+  lastAt?: number;
+}
+
+interface Manifest {
+  checkpoint: { seq: number; hash: string; at: string } | null;
+}
+
+export interface Recovery {
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly quarantinedTo: string;
+}
+
+export interface SegmentLogOptions {
+  /** a new segment starts once the current one is this large */
+  readonly segmentBytes?: number;
+  /** how often the head is checkpointed in the manifest */
+  readonly checkpointMs?: number;
+  readonly now?: () => number;
+}
+
+const SEGMENT = /^(\d{12})\.ndjson$/;
+const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')}.ndjson`;
+// Entries are appended in the order they were decided; concurrent decisions can be a little out of
+// time order, so time-based shortcuts allow this much slack.
+const SLACK_MS = 60_000;
+
+type Pending = { draft: EntryDraft; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
+
+export class SegmentLog implements DecisionLog {
+  private queue: Pending[] = [];
+  private writing = false;
+  private failure: Error | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private checkpointed = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly segments: Segment[],
+    private fh: FileHandle,
+    private size: number,
+    private head: { seq: number; hash: string },
+    private readonly manifest: Low<Manifest>,
+    private readonly options: Required<SegmentLogOptions>,
+    /** set when a torn last entry was found and set aside at open */
+    readonly recovery: Recovery | undefined,
+  ) {
+    this.checkpointed = head.seq;
+    this.timer = setInterval(() => void this.checkpoint().catch(() => undefined), options.checkpointMs);
+    this.timer.unref();
+  }
+
+  static async open(dir: string, opts: SegmentLogOptions = {}): Promise<SegmentLog> {
+    const options = { segmentBytes: 32 << 20, checkpointMs: 1000, now: Date.now, ...opts };
+    const segDir = join(dir, 'segments');
+    await mkdir(segDir, { recursive: true });
+    const manifest = new Low<Manifest>(new JSONFile(join(dir, 'manifest.json')), { checkpoint: null });
+    await manifest.read();
+
+    const files = (await readdir(segDir)).filter((f) => SEGMENT.test(f)).sort();
+    const segments: Segment[] = files.map((f) => ({ file: join(segDir, f), firstSeq: Number(SEGMENT.exec(f)?.[1]) }));
+    let recovery: Recovery | undefined;
+    const last = segments[segments.length - 1];
+    if (last) recovery = await setAsideTornTail(dir, last.file, options.now());
+    for (const s of segments) await describe(s);
+
+    let head = { seq: 0, hash: GENESIS };
+    for (let i = segments.length - 1; i >= 0 && head.seq === 0; i--) {
+      for await (const text of backwardLines((segments[i] as Segment).file)) {
+        const e = JSON.parse(text) as LogEntry;
+        head = { seq: e.seq, hash: e.hash };
+        break;
+      }
+    }
+    if (segments.length === 0) segments.push({ file: join(segDir, name(1)), firstSeq: 1 });
+    const active = segments[segments.length - 1] as Segment;
+    const fh = await open(active.file, 'a');
+    const size = (await fh.stat()).size;
+    if (size === 0) await syncDir(segDir);
+    const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery);
+    if (recovery) {
+      await log.append({ kind: 'recovery', id: ulid(options.now()), at: new Date(options.now()).toISOString(), detail: { ...recovery } });
+    }
+    return log;
+  }
+
+  writable(): boolean {
+    return this.failure === undefined;
+  }
+
+  append(draft: EntryDraft): Promise<LogEntry> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ draft, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  // INVARIANT: only one flush runs at a time; seq and prevHash are assigned here, in queue order.
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0 && !this.failure) {
+      const batch = this.queue.splice(0);
+      let { seq, hash } = this.head;
+      const sealed = batch.map(({ draft }) => {
+        const e = seal(draft, ++seq, hash);
+        hash = e.hash;
+        return e;
+      });
+      const bytes = Buffer.from(sealed.map((e) => JSON.stringify(e) + '\n').join(''), 'utf8');
+      try {
+        if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
+        await this.fh.write(bytes);
+        await this.fh.datasync();
+      } catch (e) {
+        // A failed write may have left part of the batch on disk: stop appending; reopening the
+        // log finds and sets aside the torn tail.
+        this.failure = e instanceof Error ? e : new Error(String(e));
+        for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
+        break;
+      }
+      this.size += bytes.length;
+      this.head = { seq, hash };
+      const active = this.segments[this.segments.length - 1] as Segment;
+      for (const e of sealed) {
+        const at = Date.parse(e.at);
+        active.firstAt ??= at;
+        active.lastAt = Math.max(active.lastAt ?? at, at);
+      }
+      batch.forEach((p, i) => p.resolve(sealed[i] as LogEntry));
+    }
+    this.writing = false;
+  }
+
+  private async rotate(firstSeq: number): Promise<void> {
+    await this.fh.close();
+    const file = join(this.dir, 'segments', name(firstSeq));
+    this.fh = await open(file, 'a');
+    this.size = 0;
+    this.segments.push({ file, firstSeq });
+    await syncDir(join(this.dir, 'segments'));
+  }
+
+  /** Records the head in the manifest, so that verify can tell when entries were cut off the end. */
+  async checkpoint(): Promise<void> {
+    if (this.head.seq === this.checkpointed) return;
+    const head = this.head;
+    this.manifest.data.checkpoint = { ...head, at: new Date(this.options.now()).toISOString() };
+    await this.manifest.write();
+    this.checkpointed = head.seq;
+  }
+
+  async get(id: string): Promise<LogEntry | undefined> {
+    let t: number;
+    try {
+      t = decodeTime(id);
+    } catch {
+      return undefined;
+    }
+    const needle = `"id":${JSON.stringify(id)}`;
+    for (const s of this.segments) {
+      if (s.firstAt === undefined || t < s.firstAt - SLACK_MS || t > (s.lastAt ?? Infinity) + SLACK_MS) continue;
+      for await (const { text } of forwardLines(s.file)) {
+        if (!text.includes(needle)) continue;
+        const e = JSON.parse(text) as LogEntry;
+        if (e.id === id) return e;
+      }
+    }
+    return undefined;
+  }
+
+  async list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
+    const items: LogEntry[] = [];
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i] as Segment;
+      if (page.before !== undefined && s.firstSeq >= page.before) continue;
+      if (filter.from !== undefined && s.lastAt !== undefined && s.lastAt < filter.from - SLACK_MS) break;
+      for await (const text of backwardLines(s.file)) {
+        const e = JSON.parse(text) as LogEntry;
+        if (page.before !== undefined && e.seq >= page.before) continue;
+        const at = Date.parse(e.at);
+        if (filter.from !== undefined && at < filter.from - SLACK_MS) return { items };
+        if (!matches(e, filter, at)) continue;
+        if (items.length === page.limit) return { items, next: (items[items.length - 1] as LogEntry).seq };
+        items.push(e);
+      }
+    }
+    return { items };
+  }
+
+  async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<LogEntry> {
+    for (const s of this.segments) {
+      if (range.from !== undefined && s.lastAt !== undefined && s.lastAt < range.from - SLACK_MS) continue;
+      if (range.to !== undefined && s.firstAt !== undefined && s.firstAt > range.to + SLACK_MS) break;
+      for await (const { text } of forwardLines(s.file)) {
+        const e = JSON.parse(text) as LogEntry;
+        const at = Date.parse(e.at);
+        if ((range.from === undefined || at >= range.from) && (range.to === undefined || at <= range.to)) yield e;
+      }
+    }
+  }
+
+  verify(): Promise<Verification> {
+    return verifyDirectory(this.dir);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    while (this.writing) await new Promise((r) => setTimeout(r, 1));
+    await this.fh.close().catch(() => undefined);
+    await this.checkpoint().catch(() => undefined);
+  }
+}
+
+/**
+ * Verifies a log folder without changing it (the offline `covenant audit verify` and the online
+ * route share this): the chain through every segment, then the head against the checkpoint.
+ */
+export async function verifyDirectory(dir: string): Promise<Verification> {
+  const segDir = join(dir, 'segments');
+  const files = await readdir(segDir).then((f) => f.filter((x) => SEGMENT.test(x)).sort(), () => [] as string[]);
+  let checkpoint: Manifest['checkpoint'] = null;
+  try {
+    checkpoint = (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest).checkpoint;
+  } catch {
+    checkpoint = null;
+  }
+  let atCheckpoint: string | undefined;
+  async function* lines(): AsyncIterable<Line> {
+    for (const f of files) {
+      const file = join(segDir, f);
+      for await (const { text, line } of forwardLines(file)) {
+        if (checkpoint && atCheckpoint === undefined && text.includes(`"seq":${checkpoint.seq},`)) {
+          try {
+            atCheckpoint = (JSON.parse(text) as LogEntry).hash;
+          } catch {
+            // verifyLines reports the unreadable line
+          }
+        }
+        yield { text, file: join('segments', f), line };
+      }
+      const size = (await stat(file)).size;
+      if (size > 0 && !(await endsWithNewline(file, size))) {
+        // a torn last entry: a crash in the middle of a write, not yet set aside by a restart
+        yield { text: '\u0000torn', file: join('segments', f) };
+      }
+    }
+  }
+  const result = await verifyLines(lines());
+  if (!result.ok || !checkpoint) return result;
+  const headSeq = result.head?.seq ?? 0;
+  if (headSeq < checkpoint.seq) {
+    return {
+      ...result,
+      ok: false,
+      firstBad: { seq: headSeq + 1, problem: 'truncated', message: `the log ends at entry ${headSeq}, but entry ${checkpoint.seq} was recorded: entries were removed from the end` },
+    };
+  }
+  if (atCheckpoint !== undefined && atCheckpoint !== checkpoint.hash) {
+    return { ...result, ok: false, firstBad: { seq: checkpoint.seq, problem: 'altered', message: `entry ${checkpoint.seq} differs from the one checkpointed: the log was rewritten` } };
+  }
+  return result;
+}
+
+async function endsWithNewline(file: string, size: number): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, size - 1);
+    return b[0] === 10;
+  } finally {
+    await fh.close();
+  }
+}
+
+function matches(e: LogEntry, f: ListFilter, at: number): boolean {
+  if (!f.kinds.includes(e.kind)) return false;
+  if (f.to !== undefined && at > f.to) return false;
+  if (f.from !== undefined && at < f.from) return false;
+  const request = 'request' in e && typeof e.request === 'object' && e.request !== null ? (e.request as Record<string, unknown>) : {};
+  if (f.provider !== undefined && request.provider !== f.provider) return false;
+  if (f.recipient !== undefined && request.recipient !== f.recipient) return false;
+  if (f.purpose !== undefined && request.purpose !== f.purpose) return false;
+  if (f.decision !== undefined && !('decision' in e && e.decision.decision === f.decision)) return false;
+  return true;
+}
+
+/** Reads a segment's first and last entry times. */
+async function describe(s: Segment): Promise<void> {
+  for await (const { text } of forwardLines(s.file)) {
+    s.firstAt = Date.parse((JSON.parse(text) as LogEntry).at);
+    break;
+  }
+  for await (const text of backwardLines(s.file)) {
+    s.lastAt = Date.parse((JSON.parse(text) as LogEntry).at);
+    break;
+  }
+}
+
+/**
+ * A crash in the middle of a write leaves a last line without its newline. It was never
+ * acknowledged (we answer only after fsync), so it is no decision; but it is not silently dropped
+ * either: its bytes are kept in quarantine and a recovery entry in the log says so.
+ */
+async function setAsideTornTail(dir: string, file: string, now: number): Promise<Recovery | undefined> {
+  const size = (await stat(file)).size;
+  if (size === 0) return undefined;
+  const fh = await open(file, 'r');
+  try {
+    let end = size;
+    let tailStart = -1;
+    const buf = Buffer.alloc(1 << 16);
+    while (end > 0 && tailStart === -1) {
+      const n = Math.min(buf.length, end);
+      await fh.read(buf, 0, n, end - n);
+      const nl = buf.subarray(0, n).lastIndexOf(10);
+      if (nl !== -1) tailStart = end - n + nl + 1;
+      end -= n;
+    }
+    if (tailStart === -1) tailStart = 0;
+    if (tailStart === size) return undefined;
+    const torn = Buffer.alloc(size - tailStart);
+    await fh.read(torn, 0, torn.length, tailStart);
+    const qdir = join(dir, 'quarantine');
+    await mkdir(qdir, { recursive: true });
+    const quarantinedTo = join(qdir, `torn-${now}.bin`);
+    await writeFile(`${quarantinedTo}.tmp`, torn);
+    await rename(`${quarantinedTo}.tmp`, quarantinedTo);
+    await truncate(file, tailStart);
+    const w = await open(file, 'r+');
+    await w.datasync();
+    await w.close();
+    return { file, bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex'), quarantinedTo };
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch {
+    // some file systems cannot fsync a directory; the file's own fsync still holds
+  } finally {
+    await fh.close();
+  }
+}

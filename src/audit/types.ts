@@ -1,0 +1,75 @@
+// The decision log's vocabulary. Every answer the service gives to an authenticated caller is an
+// entry; entries form a hash chain, so that no entry can be altered, removed, inserted or
+// reordered unnoticed.
+import type { Decision, DecisionRequest } from '../domain/types.js';
+
+export type Role = 'partner' | 'privacy-officer' | 'auditor';
+
+export interface Caller {
+  readonly keyId: string;
+  readonly role: Role;
+  readonly partner?: string;
+}
+
+export type EntryKind = 'decision' | 'simulation' | 'refusal' | 'recovery';
+
+interface Base {
+  readonly kind: EntryKind;
+  /** the decisionId, simulation id or refusal id: a ULID, so ordered by time */
+  readonly id: string;
+  readonly at: string;
+}
+
+export type EntryDraft =
+  | (Base & { readonly kind: 'decision' | 'simulation'; readonly caller: Caller; readonly request: DecisionRequest; readonly decision: Decision; readonly policyVersion: string })
+  | (Base & {
+      readonly kind: 'refusal';
+      readonly caller: Caller;
+      readonly route: string;
+      readonly status: number;
+      readonly errors: readonly { path: string; message: string }[];
+      readonly request?: unknown;
+    })
+  | (Base & { readonly kind: 'recovery'; readonly detail: Record<string, unknown> });
+
+export type LogEntry = EntryDraft & { readonly seq: number; readonly prevHash: string; readonly hash: string };
+
+export interface ListFilter {
+  readonly kinds: readonly EntryKind[];
+  readonly provider?: string;
+  readonly recipient?: string;
+  readonly purpose?: string;
+  readonly decision?: 'permit' | 'deny';
+  /** inclusive bounds on `at`, in ms */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+export interface Page {
+  readonly items: readonly LogEntry[];
+  /** pass back as `before` for the next (older) page */
+  readonly next?: number;
+}
+
+export type Problem = 'unreadable' | 'altered' | 'out-of-sequence' | 'broken-link' | 'truncated';
+
+export interface Verification {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly head?: { readonly seq: number; readonly hash: string };
+  readonly firstBad?: { readonly seq?: number; readonly file?: string; readonly line?: number; readonly problem: Problem; readonly message: string };
+}
+
+/** What the service needs of a log. One conformance suite runs against every backend. */
+export interface DecisionLog {
+  /** durably appends (fsync) before it resolves; rejects when the entry could not be recorded */
+  append(draft: EntryDraft): Promise<LogEntry>;
+  get(id: string): Promise<LogEntry | undefined>;
+  list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
+  /** entries in order, oldest first, streamed */
+  entries(range?: { from?: number; to?: number }): AsyncIterable<LogEntry>;
+  verify(): Promise<Verification>;
+  /** false once a write failed: the log no longer knows its own tail until reopened */
+  writable(): boolean;
+  close(): Promise<void>;
+}

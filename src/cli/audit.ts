@@ -1,0 +1,17 @@
+// `covenant audit verify`: the check of GET /v1/audit/verify, offline. 0 intact, 1 altered or incomplete.
+import { verifyDirectory } from '../audit/segment-log.js';
+import { dataPaths } from '../server.js';
+import { Exit, type ExitCode, type Io } from './io.js';
+import type { Format } from './options.js';
+
+export async function auditVerify(flags: { data?: string; format: Format }, io: Io): Promise<ExitCode> {
+  const dir = dataPaths(flags.data ?? (io.env.COVENANT_DATA || 'data')).log;
+  const v = await verifyDirectory(dir);
+  if (flags.format === 'json') io.stdout(JSON.stringify(v, null, 2) + '\n');
+  else if (v.ok) io.stdout(`intact: ${v.entries} entries${v.head ? `, head ${v.head.seq} ${v.head.hash}` : ''}\n`);
+  else {
+    const b = v.firstBad;
+    io.stdout(`NOT intact: ${b?.message ?? 'unknown problem'} [${b?.problem}]${b?.file ? ` (${b.file}${b.line ? `:${b.line}` : ''})` : ''}\n${v.entries} entries verified before it\n`);
+  }
+  return v.ok ? Exit.ok : Exit.failed;
+}

@@ -1,0 +1,33 @@
+// Everything the HTTP app needs arrives here, in one place (after Cerbos's engine deps).
+import type { Logger } from 'pino';
+import type { Caller, DecisionLog, Role } from '../audit/types.js';
+import type { PolicyArchive } from '../audit/policy-archive.js';
+import type { Rejected, Version } from '../loader/policy-source.js';
+import type { Metrics } from './metrics.js';
+
+export interface AppDeps {
+  readonly log: DecisionLog;
+  readonly keys: { authenticate(key: string): Caller | undefined };
+  readonly policy: { current(): Version; lastRejected(): Rejected | undefined; readonly folders: { policies: string; rules: string } };
+  readonly archive?: PolicyArchive;
+  readonly now: () => number;
+  readonly newId: (now: number) => string;
+  readonly maxSkewMs: number;
+  readonly bodyLimitBytes: number;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export type Env = { Variables: { caller: Caller; route: string } };
+
+export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
+  { path: /^\/v1\/decisions$/, methods: ['GET', 'POST'] },
+  { path: /^\/v1\/decisions\/[^/]+$/, methods: ['GET'] },
+  { path: /^\/v1\/simulations$/, methods: ['POST'] },
+  { path: /^\/v1\/audit\/verify$/, methods: ['GET'] },
+  { path: /^\/v1\/policy$/, methods: ['GET'] },
+  { path: /^\/v1\/policy\/validate$/, methods: ['POST'] },
+  { path: /^\/(healthz|readyz|openapi\.json|metrics)$/, methods: ['GET'] },
+];
+
+export type { Role };

@@ -1,0 +1,62 @@
+// Authentication, roles and bodies. Each is a factory returning a named middleware.
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Role } from '../audit/types.js';
+import { refuse } from '../service/decisions.js';
+import type { AppDeps, Env } from './deps.js';
+import { problem } from './problem.js';
+
+/** Bearer keys; unauthenticated requests are counted, never recorded (CONTRACT 3). */
+export function authenticate(deps: AppDeps): MiddlewareHandler<Env> {
+  return async function authenticateCaller(c, next) {
+    const header = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const caller = m?.[1] ? deps.keys.authenticate(m[1]) : undefined;
+    if (!caller) {
+      deps.metrics.unauthenticated.inc();
+      return problem(c, 401, 'authentication required', [{ path: '', message: 'send `Authorization: Bearer <api key>` with a valid, unrevoked key' }], {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    c.set('caller', caller);
+    await next();
+  };
+}
+
+/** Only the given roles; a refusal is recorded so auditors see attempts too. */
+export function allow(deps: AppDeps, ...roles: Role[]): MiddlewareHandler<Env> {
+  return async function allowRoles(c, next) {
+    const caller = c.get('caller');
+    if (!roles.includes(caller.role)) {
+      const outcome = await refuse(deps, caller, routeOf(c), {
+        status: 403,
+        title: 'forbidden',
+        errors: [{ path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` }],
+      });
+      deps.metrics.refusals.inc({ status: String(outcome.status) });
+      return problem(c, outcome.status === 503 ? 503 : 403, outcome.status === 503 ? 'the refusal could not be recorded' : 'forbidden', 'errors' in outcome ? outcome.errors : []);
+    }
+    await next();
+  };
+}
+
+export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;
+
+export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413; title: string; message: string };
+
+/** Reads a JSON body within the size limit, without trusting Content-Length alone. */
+export async function readJson(c: Context, limit: number): Promise<Body> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > limit) return { ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` };
+  let buf: ArrayBuffer;
+  try {
+    buf = await c.req.arrayBuffer();
+  } catch {
+    return { ok: false, status: 400, title: 'unreadable body', message: 'the request body could not be read' };
+  }
+  if (buf.byteLength > limit) return { ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` };
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf)) as unknown };
+  } catch {
+    return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid JSON' };
+  }
+}

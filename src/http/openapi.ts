@@ -1,0 +1,118 @@
+// The OpenAPI 3.1 document, built from the same JSON Schemas that validate requests.
+import { schemas } from '../schema/index.js';
+
+const problem = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'errors'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+  },
+};
+
+const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: DESCRIPTIONS[c] ?? 'error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]));
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'malformed request',
+  401: 'no valid API key',
+  403: 'the caller may not do this',
+  404: 'not found',
+  413: 'request body too large',
+  422: 'names an id the covenant does not define, or requestedAt outside the window',
+  503: 'the log cannot record; nothing was decided',
+};
+
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: ['decision', 'simulation', 'refusal', 'recovery'] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
+const listParams = Object.entries((schemas.api.$defs.listQuery as { properties: Record<string, object> }).properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+
+export function openApiDocument(): object {
+  const secured = [{ apiKey: [] }];
+  const decide = (summary: string, description: string) => ({
+    summary,
+    description,
+    security: secured,
+    requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DecisionRequest' } } } },
+    responses: { '200': json({ $ref: '#/components/schemas/Decision' }, 'the decision, recorded before it was sent'), ...problems(400, 401, 403, 413, 422, 503) },
+  });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'covenant', version: '1.0.0', description: 'Decides whether the data-sharing covenant allows a proposed exchange, and records every decision.' },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from `covenant keys add`' } },
+      schemas: {
+        ...embed('DecisionRequest', schemas.request),
+        ...embed('Decision', schemas.decision),
+        Problem: problem,
+        LogEntry: entry,
+        ValidateBody: schemas.api.$defs.validateBody,
+      },
+    },
+    paths: {
+      '/v1/decisions': {
+        post: { operationId: 'decide', ...decide('decide a proposed exchange (role partner, party to it)', 'requestedAt, if given, within the allowed window of the server clock') },
+        get: {
+          operationId: 'listDecisions',
+          summary: 'the log, newest first (role auditor)',
+          security: secured,
+          parameters: listParams,
+          responses: { '200': json({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/LogEntry' } }, nextCursor: { type: 'string' } } }), ...problems(400, 401, 403) },
+        },
+      },
+      '/v1/decisions/{id}': {
+        get: {
+          operationId: 'getDecision',
+          summary: 'one recorded entry, with request, caller and policy version (role auditor)',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: (schemas.api.$defs.idParam as { properties: { id: object } }).properties.id }],
+          responses: { '200': json({ $ref: '#/components/schemas/LogEntry' }), ...problems(400, 401, 403, 404) },
+        },
+      },
+      '/v1/simulations': { post: { operationId: 'simulate', ...decide('evaluate at any time, recorded as a simulation (roles privacy-officer, auditor)', 'never recorded as a decision') } },
+      '/v1/audit/verify': {
+        get: {
+          operationId: 'verifyLog',
+          summary: 'check that the log is complete and unaltered (role auditor)',
+          security: secured,
+          responses: { '200': json({ type: 'object', required: ['ok', 'entries'], properties: { ok: { type: 'boolean' }, entries: { type: 'integer' }, head: { type: 'object' }, firstBad: { type: 'object' } } }), ...problems(401, 403) },
+        },
+      },
+      '/v1/policy': {
+        get: {
+          operationId: 'getPolicy',
+          summary: 'the loaded version: policyVersion, files, counts, load errors (roles privacy-officer, auditor)',
+          security: secured,
+          responses: { '200': json({ type: 'object', required: ['policyVersion', 'files', 'counts', 'errors'], properties: { policyVersion: { type: 'string' }, files: { type: 'array', items: { type: 'string' } }, counts: { type: 'object' }, errors: { type: 'array' }, warnings: { type: 'array' } } }), ...problems(401, 403) },
+        },
+      },
+      '/v1/policy/validate': {
+        post: {
+          operationId: 'validatePolicy',
+          summary: 'validate posted rule files without loading them (role privacy-officer)',
+          security: secured,
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ValidateBody' } } } },
+          responses: { '200': json({ type: 'object', required: ['valid', 'diagnostics'], properties: { valid: { type: 'boolean' }, policyVersion: { type: 'string' }, diagnostics: { type: 'array' } } }), ...problems(400, 401, 403, 413) },
+        },
+      },
+      '/healthz': { get: { operationId: 'healthz', summary: 'liveness', responses: { '200': json({ type: 'object' }) } } },
+      '/readyz': { get: { operationId: 'readyz', summary: 'ready while a valid covenant is loaded and the log is writable', responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'not ready') } } },
+      '/openapi.json': { get: { operationId: 'openapi', summary: 'this document', responses: { '200': json({ type: 'object' }) } } },
+      '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    },
+  };
+}
+
+/**
+ * Embeds a published schema as a component: its `$defs` become components of their own and its
+ * local references are rewritten, since in OpenAPI `#/...` means the root of the whole document.
+ */
+function embed(name: string, schema: object): Record<string, object> {
+  const { $id: _id, $schema: _s, $defs, ...rest } = schema as Record<string, unknown>;
+  const rewrite = (o: unknown): object => JSON.parse(JSON.stringify(o).replace(/"#\/\$defs\/([^"]+)"/g, `"#/components/schemas/${name}_$1"`)) as object;
+  const defs = Object.entries(($defs ?? {}) as Record<string, unknown>).map(([k, v]) => [`${name}_${k}`, rewrite(v)]);
+  return { [name]: rewrite(rest), ...Object.fromEntries(defs) };
+}

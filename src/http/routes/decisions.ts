@@ -1,0 +1,70 @@
+// /v1/decisions and /v1/simulations: deciding, and reading the log back.
+import { Hono, type Context } from 'hono';
+import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.js';
+import { validateIdParam, validateListQuery } from '../../schema/index.js';
+import type { EntryKind, ListFilter } from '../../audit/types.js';
+import type { AppDeps, Env } from '../deps.js';
+import { allow, readJson } from '../middleware.js';
+import { problem } from '../problem.js';
+
+export function decisionRoutes(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+
+  const decideRoute = (kind: 'decision' | 'simulation', route: string) =>
+    async function decide(c: Context<Env>): Promise<Response> {
+      const caller = c.get('caller');
+      const started = process.hrtime.bigint();
+      const body = await readJson(c, deps.bodyLimitBytes);
+      const outcome: Outcome = body.ok
+        ? await decideAndRecord({ ...deps, covenant: () => deps.policy.current().covenant }, caller, body.value, kind, route)
+        : await refuse(deps, caller, route, { status: body.status, title: body.title, errors: [{ path: '', message: body.message }] });
+      if (outcome.status === 200) {
+        deps.metrics.decisions.inc({ kind, outcome: outcome.decision.decision });
+        deps.metrics.decisionSeconds.observe({ kind }, Number(process.hrtime.bigint() - started) / 1e9);
+        return c.json(outcome.decision, 200);
+      }
+      if (outcome.status === 503) deps.logger.error({ route }, 'decision log not writable: answered 503');
+      else deps.metrics.refusals.inc({ status: String(outcome.status) });
+      return problem(c, outcome.status, outcome.title, outcome.errors);
+    };
+
+  app.post('/v1/decisions', allow(deps, 'partner'), decideRoute('decision', 'POST /v1/decisions'));
+  app.post('/v1/simulations', allow(deps, 'privacy-officer', 'auditor'), decideRoute('simulation', 'POST /v1/simulations'));
+
+  app.get('/v1/decisions', allow(deps, 'auditor'), async function listDecisions(c) {
+    const query = c.req.query();
+    const errors = validateListQuery(query);
+    if (errors.length > 0) return refused(c, deps, 'GET /v1/decisions', errors);
+    const kind = (query.kind ?? 'decision') as EntryKind | 'all';
+    const filter: ListFilter = {
+      kinds: kind === 'all' ? ['decision', 'simulation', 'refusal', 'recovery'] : [kind],
+      ...(query.provider !== undefined && { provider: query.provider }),
+      ...(query.recipient !== undefined && { recipient: query.recipient }),
+      ...(query.purpose !== undefined && { purpose: query.purpose }),
+      ...(query.decision !== undefined && { decision: query.decision as 'permit' | 'deny' }),
+      ...(query.from !== undefined && { from: Date.parse(query.from) }),
+      ...(query.to !== undefined && { to: Date.parse(query.to) }),
+    };
+    const page = await deps.log.list(filter, { limit: Number(query.limit ?? 50), ...(query.cursor !== undefined && { before: Number(query.cursor) }) });
+    return c.json({ items: page.items, ...(page.next !== undefined && { nextCursor: String(page.next) }) });
+  });
+
+  app.get('/v1/decisions/:id', allow(deps, 'auditor'), async function getDecision(c) {
+    const errors = validateIdParam(c.req.param());
+    if (errors.length > 0) return refused(c, deps, 'GET /v1/decisions/:id', errors);
+    const entry = await deps.log.get(c.req.param('id'));
+    if (!entry) return problem(c, 404, 'no such decision', [{ path: '/id', message: `no entry with id \`${c.req.param('id')}\`` }]);
+    return c.json(entry);
+  });
+
+  return app;
+}
+
+/** A 400 for a bad query or path parameter, recorded as a refusal. */
+async function refused(c: Context<Env>, deps: AppDeps, route: string, errors: readonly { path: string; message: string }[]): Promise<Response> {
+  const outcome = await refuse(deps, c.get('caller'), route, { status: 400, title: 'malformed request', errors: errors.map((e) => ({ path: e.path, message: e.message })) });
+  deps.metrics.refusals.inc({ status: String(outcome.status) });
+  return problem(c, outcome.status === 503 ? 503 : 400, outcome.status === 503 ? 'the refusal could not be recorded' : 'malformed request', 'errors' in outcome ? outcome.errors : []);
+}
+
+export { refused };

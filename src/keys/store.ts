@@ -1,0 +1,98 @@
+// API keys (CONTRACT 3): long random secrets, stored only as hashes, compared in constant time.
+// A small state, so lowdb keeps it; a running service re-reads the file when it changes, which
+// is how a revocation from `covenant keys revoke` reaches it within seconds.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import type { Caller, Role } from '../audit/types.js';
+
+export const ROLES: readonly Role[] = ['partner', 'privacy-officer', 'auditor'];
+
+export interface KeyRecord {
+  readonly id: string;
+  readonly name?: string;
+  readonly role: Role;
+  readonly partner?: string;
+  /** sha256 of the whole key; the key itself is never stored */
+  readonly hash: string;
+  readonly createdAt: string;
+  revokedAt?: string;
+}
+
+interface KeyFile {
+  keys: KeyRecord[];
+}
+
+// The secret carries 256 bits of randomness, so a plain sha256 cannot be reversed or guessed;
+// a slow password hash would only slow every request down.
+const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+const KEY = /^cov_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+export class KeyStore {
+  private mtime = 0;
+
+  private constructor(private readonly db: Low<KeyFile>, private readonly path: string) {}
+
+  static async open(path: string): Promise<KeyStore> {
+    await mkdir(dirname(path), { recursive: true });
+    const db = new Low<KeyFile>(new JSONFile(path), { keys: [] });
+    await db.read();
+    const store = new KeyStore(db, path);
+    await store.refresh(true);
+    return store;
+  }
+
+  /** Re-reads the file if another process changed it. */
+  async refresh(force = false): Promise<void> {
+    const m = await stat(this.path).then((s) => s.mtimeMs, () => 0);
+    if (!force && m === this.mtime) return;
+    this.mtime = m;
+    await this.db.read();
+  }
+
+  async add(input: { role: Role; partner?: string; name?: string }, now: Date): Promise<{ key: string; record: KeyRecord }> {
+    const id = randomBytes(8).toString('hex');
+    const key = `cov_${id}_${randomBytes(32).toString('base64url')}`;
+    const record: KeyRecord = {
+      id,
+      role: input.role,
+      ...(input.partner !== undefined && { partner: input.partner }),
+      ...(input.name !== undefined && { name: input.name }),
+      hash: digest(key).toString('hex'),
+      createdAt: now.toISOString(),
+    };
+    await this.db.update((d) => {
+      d.keys.push(record);
+    });
+    return { key, record };
+  }
+
+  list(): readonly KeyRecord[] {
+    return this.db.data.keys;
+  }
+
+  async revoke(id: string, now: Date): Promise<boolean> {
+    await this.refresh(true);
+    const record = this.db.data.keys.find((k) => k.id === id);
+    if (!record) return false;
+    if (!record.revokedAt) {
+      record.revokedAt = now.toISOString();
+      await this.db.write();
+    }
+    return true;
+  }
+
+  /** The caller a bearer key belongs to, or undefined for an unknown or revoked key. */
+  authenticate(key: string): Caller | undefined {
+    const m = KEY.exec(key);
+    const record = m ? this.db.data.keys.find((k) => k.id === m[1]) : undefined;
+    // Hash and compare even when the id is unknown, so timing does not tell ids apart.
+    const given = digest(key);
+    const stored = record ? Buffer.from(record.hash, 'hex') : Buffer.alloc(32);
+    const equal = timingSafeEqual(given, stored);
+    if (!record || !equal || record.revokedAt) return undefined;
+    return { keyId: record.id, role: record.role, ...(record.partner !== undefined && { partner: record.partner }) };
+  }
+}

@@ -1,0 +1,100 @@
+// The covenant a running service decides with: the last valid version of the rule folders.
+// A valid change is swapped in with one assignment, so a request sees one version or the other,
+// never a mix; an invalid change leaves the last valid version serving and keeps its errors.
+import { watch, type FSWatcher } from 'node:fs';
+import type { Covenant } from '../domain/covenant.js';
+import type { Diagnostic, ParsedDocument } from '../domain/types.js';
+import { hasErrors } from '../compile/index.js';
+import { loadCovenant, type Folders } from './files.js';
+
+export interface Version {
+  readonly covenant: Covenant;
+  readonly documents: readonly ParsedDocument[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly loadedAt: string;
+}
+
+export interface Rejected {
+  readonly at: string;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export type ReloadResult = 'loaded' | 'unchanged' | 'invalid';
+
+export interface PolicySourceOptions {
+  readonly now: () => number;
+  /** called with each newly loaded version before it serves (to archive it) */
+  readonly onVersion?: (v: Version) => Promise<void>;
+  readonly onReload?: (result: ReloadResult, detail: Version | Rejected) => void;
+}
+
+export class PolicySource {
+  private watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<ReloadResult> | undefined;
+  private rejected: Rejected | undefined;
+
+  private constructor(readonly folders: Folders, private version: Version, private readonly options: PolicySourceOptions) {}
+
+  /** Loads the first version; fails when the files are invalid, since there is nothing to serve. */
+  static async start(folders: Folders, options: PolicySourceOptions): Promise<PolicySource | { diagnostics: readonly Diagnostic[] }> {
+    const loaded = await loadCovenant(folders, { now: options.now() });
+    if (!loaded.covenant || hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
+    const version: Version = { covenant: loaded.covenant, documents: loaded.documents, diagnostics: loaded.diagnostics, loadedAt: new Date(options.now()).toISOString() };
+    await options.onVersion?.(version);
+    return new PolicySource(folders, version, options);
+  }
+
+  current(): Version {
+    return this.version;
+  }
+
+  /** Errors of the last change that could not be loaded, while it is the latest attempt. */
+  lastRejected(): Rejected | undefined {
+    return this.rejected;
+  }
+
+  reload(): Promise<ReloadResult> {
+    // INVARIANT: reloads run one at a time, so versions are swapped in the order they were read.
+    const run = async (): Promise<ReloadResult> => {
+      const loaded = await loadCovenant(this.folders, { now: this.options.now() });
+      const at = new Date(this.options.now()).toISOString();
+      if (!loaded.covenant || hasErrors(loaded.diagnostics)) {
+        this.rejected = { at, diagnostics: loaded.diagnostics };
+        this.options.onReload?.('invalid', this.rejected);
+        return 'invalid';
+      }
+      this.rejected = undefined;
+      if (loaded.covenant.policyVersion === this.version.covenant.policyVersion) return 'unchanged';
+      const version: Version = { covenant: loaded.covenant, documents: loaded.documents, diagnostics: loaded.diagnostics, loadedAt: at };
+      await this.options.onVersion?.(version);
+      this.version = version;
+      this.options.onReload?.('loaded', version);
+      return 'loaded';
+    };
+    const next = (this.reloading ?? Promise.resolve('unchanged' as ReloadResult)).then(run, run);
+    this.reloading = next;
+    return next;
+  }
+
+  /** Watches both folders; changes are debounced, as editors write a file in several steps. */
+  watch(debounceMs = 200): void {
+    const schedule = (): void => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.reload().catch(() => undefined), debounceMs);
+    };
+    for (const dir of new Set([this.folders.policies, this.folders.rules])) {
+      try {
+        this.watchers.push(watch(dir, { recursive: true }, schedule));
+      } catch {
+        this.watchers.push(watch(dir, schedule));
+      }
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+  }
+}

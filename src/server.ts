@@ -1,0 +1,103 @@
+// The one composition root: picks the implementations and wires them together.
+import { join } from 'node:path';
+import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import { monotonicFactory } from 'ulid';
+import { SegmentLog } from './audit/segment-log.js';
+import { PolicyArchive, filesOf } from './audit/policy-archive.js';
+import { KeyStore } from './keys/store.js';
+import { PolicySource } from './loader/policy-source.js';
+import type { Folders } from './loader/files.js';
+import type { Diagnostic } from './domain/types.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+
+export interface ServeConfig {
+  readonly folders: Folders;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly maxSkewMs: number;
+  readonly bodyLimitBytes: number;
+  readonly logger?: Logger;
+}
+
+export interface Running {
+  readonly url: string;
+  readonly policyVersion: string;
+  close(): Promise<void>;
+}
+
+export const dataPaths = (dataDir: string) => ({
+  log: join(dataDir, 'log'),
+  keys: join(dataDir, 'keys.json'),
+  policies: join(dataDir, 'policies'),
+});
+
+export async function startServer(config: ServeConfig): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
+  const logger = config.logger ?? pino({ name: 'covenant' });
+  const now = (): number => Date.now();
+  const paths = dataPaths(config.dataDir);
+  const metrics = createMetrics({ defaults: true });
+
+  const log = await SegmentLog.open(paths.log);
+  if (log.recovery) {
+    logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
+  }
+  const keys = await KeyStore.open(paths.keys);
+  const archive = await PolicyArchive.open(paths.policies);
+  const source = await PolicySource.start(config.folders, {
+    now,
+    onVersion: (v) => archive.put(v.covenant.policyVersion, filesOf(v.documents), v.loadedAt),
+    onReload: (result, detail) => {
+      metrics.reloads.inc({ result });
+      if ('covenant' in detail) logger.info({ policyVersion: detail.covenant.policyVersion }, 'policy reloaded');
+      else logger.error({ errors: detail.diagnostics.filter((d) => d.severity === 'error').slice(0, 20) }, 'changed rule files are invalid; still serving the last valid version');
+    },
+  });
+  if (!(source instanceof PolicySource)) {
+    await log.close();
+    return source;
+  }
+  source.watch();
+  if (keys.list().length === 0) logger.warn('no API keys yet: create one with `covenant keys add --role partner --partner ID`');
+  const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);
+  keyPoll.unref();
+
+  const newId = monotonicFactory();
+  const app = createApp({
+    log,
+    keys,
+    policy: source,
+    archive,
+    now,
+    newId: (t) => newId(t),
+    maxSkewMs: config.maxSkewMs,
+    bodyLimitBytes: config.bodyLimitBytes,
+    metrics,
+    logger,
+  });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, policyVersion: source.current().covenant.policyVersion }, 'covenant serving');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    policyVersion: source.current().covenant.policyVersion,
+    close: () =>
+      (closing ??= (async () => {
+        // Stop accepting, let what is in flight finish and be recorded, then close the log.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        clearInterval(keyPoll);
+        source.close();
+        await log.close();
+        logger.info('covenant stopped');
+      })()),
+  };
+}

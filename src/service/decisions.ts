@@ -1,0 +1,102 @@
+// The use case shared by HTTP and CLI: decide, record, then answer. The one place that orders
+// decide -> append -> answer: no decision leaves before it is durably in the log.
+import type { Covenant } from '../domain/covenant.js';
+import type { Decision, RequestError } from '../domain/types.js';
+import { checkRequest, evaluate, parseRequest } from '../engine/index.js';
+import { parseRequestTime } from '../compile/time.js';
+import type { Caller, DecisionLog, EntryDraft } from '../audit/types.js';
+
+export interface DecisionDeps {
+  readonly log: DecisionLog;
+  readonly covenant: () => Covenant;
+  readonly now: () => number;
+  readonly newId: (now: number) => string;
+  /** how far `requestedAt` on a decision may lie from the server's clock */
+  readonly maxSkewMs: number;
+}
+
+export type Outcome =
+  | { readonly status: 200; readonly decision: Decision }
+  | { readonly status: 400 | 403 | 413 | 422; readonly title: string; readonly errors: readonly RequestError[] }
+  | { readonly status: 503; readonly title: string; readonly errors: readonly RequestError[] };
+
+const unavailable: Outcome = {
+  status: 503,
+  title: 'the decision could not be recorded',
+  errors: [{ path: '', message: 'the decision log is not writable; no decision was made. Try again later' }],
+};
+
+/** Records a refusal; when even that fails, the answer is a 503 rather than an unrecorded refusal. */
+export async function refuse(
+  deps: Pick<DecisionDeps, 'log' | 'now' | 'newId'>,
+  caller: Caller,
+  route: string,
+  outcome: Extract<Outcome, { status: 400 | 403 | 413 | 422 }>,
+  request?: unknown,
+): Promise<Outcome> {
+  const now = deps.now();
+  const draft: EntryDraft = {
+    kind: 'refusal',
+    id: deps.newId(now),
+    at: new Date(now).toISOString(),
+    caller,
+    route,
+    status: outcome.status,
+    errors: outcome.errors,
+    ...(request !== undefined && { request }),
+  };
+  try {
+    await deps.log.append(draft);
+    return outcome;
+  } catch {
+    return unavailable;
+  }
+}
+
+/** POST /v1/decisions and /v1/simulations: `kind` says which, and which checks apply. */
+export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: unknown, kind: 'decision' | 'simulation', route: string): Promise<Outcome> {
+  const parsed = parseRequest(body);
+  if (!parsed.ok) return refuse(deps, caller, route, { status: 400, title: 'malformed request', errors: parsed.error.errors }, body);
+  const request = parsed.value;
+  if (kind === 'decision' && caller.role === 'partner' && caller.partner !== request.provider && caller.partner !== request.recipient) {
+    return refuse(
+      deps,
+      caller,
+      route,
+      { status: 403, title: 'not a party to this exchange', errors: [{ path: '/provider', message: `partner \`${caller.partner}\` may only ask about exchanges it provides or receives` }] },
+      body,
+    );
+  }
+  // INVARIANT: one read of the current version per request, so it never sees a mix of two.
+  const covenant = deps.covenant();
+  const checked = checkRequest(covenant, request);
+  if (!checked.ok) {
+    const status = checked.error.kind === 'malformed' ? 400 : 422;
+    return refuse(deps, caller, route, { status, title: status === 400 ? 'malformed request' : 'unknown ids in request', errors: checked.error.errors }, body);
+  }
+  const now = deps.now();
+  if (kind === 'decision' && request.requestedAt !== undefined) {
+    const t = parseRequestTime(request.requestedAt) ?? Number.NaN;
+    if (!(Math.abs(t - now) <= deps.maxSkewMs)) {
+      return refuse(
+        deps,
+        caller,
+        route,
+        {
+          status: 422,
+          title: 'requestedAt outside the allowed window',
+          errors: [{ path: '/requestedAt', message: `must lie within ${deps.maxSkewMs / 1000} seconds of the server's clock; use /v1/simulations for other times` }],
+        },
+        body,
+      );
+    }
+  }
+  const id = deps.newId(now);
+  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
+  try {
+    await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion });
+  } catch {
+    return unavailable;
+  }
+  return { status: 200, decision };
+}
