@@ -9,6 +9,7 @@ import { KeyStore } from './keys/store.js';
 import { PolicySource } from './loader/policy-source.js';
 import type { Folders } from './loader/files.js';
 import type { Diagnostic } from './domain/types.js';
+import type { DecisionLog } from './audit/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 
@@ -33,6 +34,20 @@ export const dataPaths = (dataDir: string) => ({
   keys: join(dataDir, 'keys.json'),
   policies: join(dataDir, 'policies'),
 });
+
+/** The log, with each append's time reported (append latency is what fsync costs us). */
+function timed(log: DecisionLog, observe: (seconds: number) => void): DecisionLog {
+  return Object.assign(Object.create(log) as DecisionLog, {
+    append: async (draft: Parameters<DecisionLog['append']>[0]) => {
+      const started = process.hrtime.bigint();
+      try {
+        return await log.append(draft);
+      } finally {
+        observe(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+  });
+}
 
 export async function startServer(config: ServeConfig): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
   const logger = config.logger ?? pino({ name: 'covenant' });
@@ -66,7 +81,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
 
   const newId = monotonicFactory();
   const app = createApp({
-    log,
+    log: timed(log, (seconds) => metrics.appendSeconds.observe(seconds)),
     keys,
     policy: source,
     archive,

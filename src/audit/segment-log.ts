@@ -20,6 +20,9 @@ interface Segment {
   readonly firstSeq: number;
   firstAt?: number;
   lastAt?: number;
+  /** the range of times encoded in its ids (ULIDs), for finding an entry by id */
+  idFrom?: number;
+  idTo?: number;
 }
 
 interface Manifest {
@@ -144,11 +147,7 @@ export class SegmentLog implements DecisionLog {
       this.size += bytes.length;
       this.head = { seq, hash };
       const active = this.segments[this.segments.length - 1] as Segment;
-      for (const e of sealed) {
-        const at = Date.parse(e.at);
-        active.firstAt ??= at;
-        active.lastAt = Math.max(active.lastAt ?? at, at);
-      }
+      for (const e of sealed) note(active, e);
       batch.forEach((p, i) => p.resolve(sealed[i] as LogEntry));
     }
     this.writing = false;
@@ -181,7 +180,7 @@ export class SegmentLog implements DecisionLog {
     }
     const needle = `"id":${JSON.stringify(id)}`;
     for (const s of this.segments) {
-      if (s.firstAt === undefined || t < s.firstAt - SLACK_MS || t > (s.lastAt ?? Infinity) + SLACK_MS) continue;
+      if (s.idFrom === undefined || t < s.idFrom || t > (s.idTo ?? Infinity)) continue;
       for await (const { text } of forwardLines(s.file)) {
         if (!text.includes(needle)) continue;
         const e = JSON.parse(text) as LogEntry;
@@ -307,16 +306,38 @@ function matches(e: LogEntry, f: ListFilter, at: number): boolean {
   return true;
 }
 
-/** Reads a segment's first and last entry times. */
+/** Widens a segment's time ranges to cover an entry. */
+function note(s: Segment, e: LogEntry): void {
+  const at = Date.parse(e.at);
+  s.firstAt = Math.min(s.firstAt ?? at, at);
+  s.lastAt = Math.max(s.lastAt ?? at, at);
+  let t: number | undefined;
+  try {
+    t = decodeTime(e.id);
+  } catch {
+    t = undefined;
+  }
+  if (t !== undefined) {
+    s.idFrom = Math.min(s.idFrom ?? t, t);
+    s.idTo = Math.max(s.idTo ?? t, t);
+  }
+}
+
+/**
+ * Reads a segment's time ranges from its first and last entries: ids and times only grow within
+ * a segment, but by a little slack, since entries are stamped before they queue for the writer.
+ */
 async function describe(s: Segment): Promise<void> {
   for await (const { text } of forwardLines(s.file)) {
-    s.firstAt = Date.parse((JSON.parse(text) as LogEntry).at);
+    note(s, JSON.parse(text) as LogEntry);
     break;
   }
   for await (const text of backwardLines(s.file)) {
-    s.lastAt = Date.parse((JSON.parse(text) as LogEntry).at);
+    note(s, JSON.parse(text) as LogEntry);
     break;
   }
+  if (s.idFrom !== undefined) s.idFrom -= SLACK_MS;
+  if (s.idTo !== undefined) s.idTo += SLACK_MS;
 }
 
 /**

@@ -1,0 +1,245 @@
+// The service of CONTRACT 3, through a real server on a loopback port.
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateDecision } from '../src/schema/index.js';
+import { KeyStore } from '../src/keys/store.js';
+import { dataPaths } from '../src/server.js';
+import { exampleRequest, testServer, type TestServer } from './server-helpers.js';
+import { ROOT } from './helpers.js';
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await testServer();
+});
+afterAll(async () => {
+  await s.server.close();
+});
+
+const problemShape = (body: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(body).toMatchObject({ type: expect.any(String), title: expect.any(String), status: expect.any(Number), errors: expect.any(Array) });
+  expect(JSON.stringify(body)).not.toMatch(/node_modules|\.ts:|\/work\/|at [A-Za-z]+ \(|ajv|hono/i);
+};
+
+describe('deciding', () => {
+  it('answers a partner with a decision that matches the published schema, recorded before it was sent', async () => {
+    const r = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: exampleRequest });
+    expect(r.status).toBe(200);
+    expect(validateDecision(r.body)).toEqual([]);
+    expect(r.body).toMatchObject({ decision: 'permit', categories: [{ category: 'fiscal.income', rules: ['art-4-1-fiscal-to-fiod'] }], obligations: [{ type: 'retention', days: 365 }] });
+    const stored = await s.call('GET', `/v1/decisions/${r.body.decisionId}`, { key: s.keys.auditor });
+    expect(stored.status).toBe(200);
+    expect(stored.body).toMatchObject({
+      kind: 'decision',
+      id: r.body.decisionId,
+      caller: { role: 'partner', partner: 'belastingdienst' },
+      request: exampleRequest,
+      policyVersion: r.body.policyVersion,
+      decision: r.body,
+    });
+  });
+
+  it('lets the recipient ask too, and refuses a partner that is not party', async () => {
+    expect((await s.call('POST', '/v1/decisions', { key: s.keys.fiod, body: exampleRequest })).status).toBe(200);
+    const r = await s.call('POST', '/v1/decisions', { key: s.keys.douane, body: exampleRequest });
+    expect(r.status).toBe(403);
+    problemShape(r.body);
+  });
+
+  it('answers 400 for malformed, 422 for unknown ids, 400 for both, 422 for provider = recipient', async () => {
+    const cases: [unknown, number][] = [
+      [{ ...exampleRequest, dataCategories: [] }, 400],
+      [{ ...exampleRequest, surplus: 1 }, 400],
+      [{ ...exampleRequest, purpose: 'nsoc.unknown' }, 422],
+      [{ ...exampleRequest, purpose: 'nsoc.unknown', subjectCount: -3 }, 400],
+      [{ ...exampleRequest, recipient: 'belastingdienst' }, 422],
+    ];
+    for (const [body, status] of cases) {
+      const r = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body });
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      problemShape(r.body);
+      expect(r.body.errors.length).toBeGreaterThan(0);
+    }
+    expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: '{"provider": ', headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: 'x'.repeat(70_000) })).status).toBe(413);
+  });
+
+  it('holds requestedAt of a decision to the clock window, but not of a simulation', async () => {
+    const past = { ...exampleRequest, requestedAt: '2025-03-01T10:00:00Z' };
+    const d = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: past });
+    expect(d.status).toBe(422);
+    expect(d.body.errors[0].path).toBe('/requestedAt');
+    const near = { ...exampleRequest, requestedAt: new Date(Date.now() - 60_000).toISOString() };
+    expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: near })).status).toBe(200);
+    const sim = await s.call('POST', '/v1/simulations', { key: s.keys['privacy-officer'], body: { ...past, requestedAt: '2024-06-01T00:00:00Z' } });
+    expect(sim.status).toBe(200);
+    expect(sim.body.reasons.map((r: { code: string }) => r.code)).toContain('covenant-not-in-force');
+    const stored = await s.call('GET', `/v1/decisions/${sim.body.decisionId}`, { key: s.keys.auditor });
+    expect(stored.body.kind).toBe('simulation');
+  });
+});
+
+describe('roles', () => {
+  const matrix: [string, string, string, number][] = [
+    ['POST', '/v1/decisions', 'privacy-officer', 403],
+    ['POST', '/v1/decisions', 'auditor', 403],
+    ['POST', '/v1/simulations', 'belastingdienst', 403],
+    ['POST', '/v1/simulations', 'auditor', 200],
+    ['GET', '/v1/decisions', 'belastingdienst', 403],
+    ['GET', '/v1/decisions', 'privacy-officer', 403],
+    ['GET', '/v1/decisions', 'auditor', 200],
+    ['GET', '/v1/audit/verify', 'privacy-officer', 403],
+    ['GET', '/v1/audit/verify', 'auditor', 200],
+    ['GET', '/v1/policy', 'belastingdienst', 403],
+    ['GET', '/v1/policy', 'privacy-officer', 200],
+    ['GET', '/v1/policy', 'auditor', 200],
+    ['POST', '/v1/policy/validate', 'auditor', 403],
+    ['POST', '/v1/policy/validate', 'belastingdienst', 403],
+  ];
+  it.each(matrix)('%s %s as %s: %i', async (method, path, who, status) => {
+    const body = path === '/v1/policy/validate' ? { files: [{ name: 'x.yaml', content: 'rules: []' }] } : method === 'POST' ? exampleRequest : undefined;
+    const r = await s.call(method, path, { key: s.keys[who], ...(body && { body }) });
+    expect(r.status).toBe(status);
+  });
+
+  it('answers 401 without a valid key, and does not record it', async () => {
+    const before = await s.call('GET', '/v1/decisions?kind=refusal&limit=1000', { key: s.keys.auditor });
+    for (const key of [undefined, 'nonsense', `cov_0000000000000000_${'A'.repeat(43)}`]) {
+      const r = await s.call('POST', '/v1/decisions', { ...(key && { key }), body: exampleRequest });
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer');
+    }
+    const after = await s.call('GET', '/v1/decisions?kind=refusal&limit=1000', { key: s.keys.auditor });
+    expect(after.body.items.length).toBe(before.body.items.length);
+  });
+
+  it('records refusals of authenticated callers', async () => {
+    await s.call('GET', '/v1/policy', { key: s.keys.douane });
+    const r = await s.call('GET', '/v1/decisions?kind=refusal&limit=1', { key: s.keys.auditor });
+    expect(r.body.items[0]).toMatchObject({ kind: 'refusal', status: 403, route: 'GET /v1/policy', caller: { partner: 'douane' } });
+  });
+
+  it('honours a revocation within 5 seconds', async () => {
+    const store = await KeyStore.open(dataPaths(s.dataDir).keys);
+    const { key, record } = await store.add({ role: 'auditor' }, new Date());
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await s.call('GET', '/v1/policy', { key })).status).toBe(200);
+    await store.revoke(record.id, new Date());
+    const deadline = Date.now() + 5000;
+    let status = 200;
+    while (Date.now() < deadline && status !== 401) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await s.call('GET', '/v1/policy', { key })).status;
+    }
+    expect(status).toBe(401);
+  });
+});
+
+describe('the log, read back', () => {
+  it('lists newest first with filters and a cursor', async () => {
+    for (let i = 0; i < 5; i++) await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: { ...exampleRequest, recipient: 'om' } });
+    const first = await s.call('GET', '/v1/decisions?recipient=om&limit=2', { key: s.keys.auditor });
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.items[0].seq).toBeGreaterThan(first.body.items[1].seq);
+    const second = await s.call('GET', `/v1/decisions?recipient=om&limit=2&cursor=${first.body.nextCursor}`, { key: s.keys.auditor });
+    expect(second.body.items[0].seq).toBeLessThan(first.body.items[1].seq);
+    expect(second.body.items.every((e: { kind: string; request: { recipient: string } }) => e.kind === 'decision' && e.request.recipient === 'om')).toBe(true);
+    const denies = await s.call('GET', '/v1/decisions?decision=deny', { key: s.keys.auditor });
+    expect(denies.body.items.length).toBeGreaterThan(0);
+    expect(denies.body.items.every((e: { decision: { decision: string } }) => e.decision.decision === 'deny')).toBe(true);
+  });
+
+  it('rejects bad filters with 400 and an unknown id with 404', async () => {
+    for (const q of ['kind=everything', 'limit=0', 'limit=5000', 'from=yesterday', 'cursor=abc', 'surplus=1']) {
+      const r = await s.call('GET', `/v1/decisions?${q}`, { key: s.keys.auditor });
+      expect(r.status, q).toBe(400);
+      problemShape(r.body);
+    }
+    expect((await s.call('GET', '/v1/decisions/not-an-id', { key: s.keys.auditor })).status).toBe(400);
+    expect((await s.call('GET', '/v1/decisions/01JD0000000000000000000000', { key: s.keys.auditor })).status).toBe(404);
+  });
+
+  it('verifies intact', async () => {
+    const r = await s.call('GET', '/v1/audit/verify', { key: s.keys.auditor });
+    expect(r.body).toMatchObject({ ok: true, entries: expect.any(Number), head: { seq: expect.any(Number) } });
+  });
+});
+
+describe('routes and plumbing', () => {
+  it('answers unknown routes 404 and wrong methods 405, as problems', async () => {
+    const a = await s.call('GET', '/v2/nothing', { key: s.keys.auditor });
+    expect(a.status).toBe(404);
+    problemShape(a.body);
+    const b = await s.call('DELETE', '/v1/decisions', { key: s.keys.auditor });
+    expect(b.status).toBe(405);
+    expect(b.headers.get('allow')).toBe('GET, POST');
+  });
+
+  it('serves health, readiness, metrics and the OpenAPI document', async () => {
+    expect((await s.call('GET', '/healthz')).status).toBe(200);
+    expect((await s.call('GET', '/readyz')).body).toMatchObject({ status: 'ready' });
+    const m = await s.call('GET', '/metrics');
+    expect(m.body).toMatch(/covenant_decisions_total\{kind="decision",outcome="permit"\} \d+/);
+    expect(m.body).toMatch(/covenant_log_append_seconds_count [1-9]/);
+    expect(m.body).toMatch(/covenant_decision_seconds_bucket/);
+    const o = await s.call('GET', '/openapi.json');
+    expect(o.body.openapi).toBe('3.1.0');
+    expect(Object.keys(o.body.paths)).toEqual(expect.arrayContaining(['/v1/decisions', '/v1/decisions/{id}', '/v1/simulations', '/v1/audit/verify', '/v1/policy', '/v1/policy/validate']));
+  });
+
+  it('describes the loaded policy and validates posted files without loading them', async () => {
+    const p = await s.call('GET', '/v1/policy', { key: s.keys['privacy-officer'] });
+    expect(p.body).toMatchObject({ policyVersion: expect.stringMatching(/^sha256:/), counts: { partners: 7 }, errors: [] });
+    expect(p.body.files).toContain('rules/fiscal.yaml');
+    const bad = await s.call('POST', '/v1/policy/validate', {
+      key: s.keys['privacy-officer'],
+      body: { files: [{ name: 'policies/p.yaml', content: 'covenant: { id: x }\npartners: [{ id: a }]' }, { name: 'rules/r.yaml', content: 'rules:\n  - { id: r, citation: c, effect: permit, providers: [b] }' }] },
+    });
+    expect(bad.status).toBe(200);
+    expect(bad.body).toMatchObject({ valid: false, errors: 1, diagnostics: [{ code: 'unknown-reference', file: 'rules/r.yaml', line: 2 }] });
+    const after = await s.call('GET', '/v1/policy', { key: s.keys['privacy-officer'] });
+    expect(after.body.policyVersion).toBe(p.body.policyVersion);
+  });
+});
+
+describe('reloading the rule files', () => {
+  it('swaps in a valid change and keeps serving the last valid version on an invalid one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-rules-'));
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    const t = await testServer({ policies: join(dir, 'policies'), rules: join(dir, 'rules') });
+    try {
+      const v1 = (await t.call('GET', '/v1/policy', { key: t.keys.auditor })).body.policyVersion;
+      writeFileSync(join(dir, 'rules', 'extra.yaml'), 'rules:\n  - { id: extra-deny, citation: "Art. 99", effect: deny, categories: [fiscal.income] }\n');
+      const v2 = await waitFor(async () => {
+        const b = (await t.call('GET', '/v1/policy', { key: t.keys.auditor })).body;
+        return b.policyVersion !== v1 ? b.policyVersion : undefined;
+      });
+      const d = await t.call('POST', '/v1/decisions', { key: t.keys.belastingdienst, body: exampleRequest });
+      expect(d.body).toMatchObject({ decision: 'deny', policyVersion: v2 });
+      writeFileSync(join(dir, 'rules', 'extra.yaml'), 'rules:\n  - { id: extra-deny, citation: "Art. 99", effect: forbid }\n');
+      const errors = await waitFor(async () => {
+        const b = (await t.call('GET', '/v1/policy', { key: t.keys.auditor })).body;
+        return b.errors.length > 0 ? b : undefined;
+      });
+      expect(errors.policyVersion).toBe(v2);
+      expect(errors.errors[0]).toMatchObject({ file: 'rules/extra.yaml', line: 2, code: 'schema' });
+      expect((await t.call('POST', '/v1/decisions', { key: t.keys.belastingdienst, body: exampleRequest })).body.policyVersion).toBe(v2);
+    } finally {
+      await t.server.close();
+    }
+  });
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,171 @@
+// The decision log: the conformance suite every backend must pass, then tamper and crash cases.
+import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monotonicFactory } from 'ulid';
+import { describe, expect, it } from 'vitest';
+import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
+import type { DecisionLog, EntryDraft, LogEntry } from '../src/audit/types.js';
+
+const ulid = monotonicFactory();
+const caller = { keyId: 'k1', role: 'partner' as const, partner: 'a' };
+let clock = Date.parse('2025-03-01T10:00:00Z');
+
+function draft(i: number, over: Partial<{ provider: string; decision: 'permit' | 'deny'; kind: 'decision' | 'simulation' }> = {}): EntryDraft {
+  const t = (clock += 1000);
+  const id = ulid(t);
+  const request = { provider: over.provider ?? 'a', recipient: 'b', dataCategories: ['c'], purpose: 'p', legalBasis: 'lb' };
+  const decision = { decisionId: id, decision: over.decision ?? 'permit', categories: [], reasons: [], obligations: [], nearMisses: [], policyVersion: 'sha256:x', evaluatedAt: new Date(t).toISOString() };
+  return { kind: over.kind ?? 'decision', id, at: new Date(t).toISOString(), caller, request, decision, policyVersion: 'sha256:x', ...({ note: i } as object) } as EntryDraft;
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'covenant-log-'));
+const segmentFiles = (dir: string): string[] => readdirSync(join(dir, 'segments')).sort().map((f) => join(dir, 'segments', f));
+const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const write = (file: string, ls: string[]): void => writeFileSync(file, ls.map((l) => l + '\n').join(''));
+
+async function filled(n: number, options = {}): Promise<{ dir: string; log: SegmentLog; entries: LogEntry[] }> {
+  const dir = tmp();
+  const log = await SegmentLog.open(dir, options);
+  const entries = await Promise.all(Array.from({ length: n }, (_, i) => log.append(draft(i, { provider: i % 2 ? 'a' : 'b', decision: i % 3 ? 'permit' : 'deny' }))));
+  return { dir, log, entries };
+}
+
+function conformance(name: string, open: (dir: string) => Promise<DecisionLog>): void {
+  describe(`${name}: DecisionLog conformance`, () => {
+    it('appends in order, with seq counting up and each entry chained to the one before', async () => {
+      const log = await open(tmp());
+      const entries = await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(draft(i))));
+      expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      entries.slice(1).forEach((e, i) => expect(e.prevHash).toBe(entries[i]?.hash));
+      expect(await log.verify()).toMatchObject({ ok: true, entries: 200 });
+      await log.close();
+    });
+
+    it('finds an entry by id, and nothing for an unknown id', async () => {
+      const log = await open(tmp());
+      const entries = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(draft(i))));
+      expect(await log.get(entries[17]!.id)).toEqual(entries[17]);
+      expect(await log.get(ulid())).toBeUndefined();
+      expect(await log.get('not-a-ulid')).toBeUndefined();
+      await log.close();
+    });
+
+    it('lists newest first with filters and a cursor that visits every match once', async () => {
+      const log = await open(tmp());
+      const entries = [];
+      for (let i = 0; i < 120; i++) entries.push(await log.append(draft(i, { provider: i % 2 ? 'a' : 'b', decision: i % 3 ? 'permit' : 'deny', kind: i % 10 === 0 ? 'simulation' : 'decision' })));
+      const want = entries.filter((e) => e.kind === 'decision' && 'request' in e && e.request.provider === 'a' && e.decision.decision === 'deny').reverse();
+      const seen: LogEntry[] = [];
+      let before: number | undefined;
+      do {
+        const page = await log.list({ kinds: ['decision'], provider: 'a', decision: 'deny' }, { limit: 7, ...(before !== undefined && { before }) });
+        seen.push(...page.items);
+        before = page.next;
+      } while (before !== undefined);
+      expect(seen.map((e) => e.seq)).toEqual(want.map((e) => e.seq));
+      const from = Date.parse(entries[100]!.at);
+      const recent = await log.list({ kinds: ['decision', 'simulation'], from }, { limit: 1000 });
+      expect(recent.items.map((e) => e.seq)).toEqual(entries.slice(100).reverse().map((e) => e.seq));
+      await log.close();
+    });
+
+    it('keeps every entry across a close and reopen', async () => {
+      const dir = tmp();
+      const log = await open(dir);
+      const first = await Promise.all(Array.from({ length: 30 }, (_, i) => log.append(draft(i))));
+      await log.close();
+      const again = await open(dir);
+      const next = await again.append(draft(31));
+      expect(next.seq).toBe(31);
+      expect(next.prevHash).toBe(first[29]?.hash);
+      expect(await again.verify()).toMatchObject({ ok: true, entries: 31 });
+      const streamed = [];
+      for await (const e of again.entries()) streamed.push(e.seq);
+      expect(streamed).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+      await again.close();
+    });
+  });
+}
+
+conformance('segment log', (dir) => SegmentLog.open(dir));
+conformance('segment log with tiny segments', (dir) => SegmentLog.open(dir, { segmentBytes: 4096 }));
+
+describe('tamper evidence', () => {
+  it('names an altered entry', async () => {
+    const { dir, log } = await filled(40);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    const ls = lines(file!);
+    ls[12] = ls[12]!.replace('"decision":"permit"', '"decision":"deny"').replace('"decision":"deny"', '"decision":"permit"');
+    write(file!, ls);
+    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 13, problem: 'altered' });
+  });
+
+  it('names a removed entry', async () => {
+    const { dir, log } = await filled(40);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    const ls = lines(file!);
+    ls.splice(20, 1);
+    write(file!, ls);
+    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 21, problem: 'out-of-sequence' });
+  });
+
+  it('names an inserted entry, even one with a valid hash of its own', async () => {
+    const { dir, log, entries } = await filled(40);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    const ls = lines(file!);
+    ls.splice(10, 0, JSON.stringify(entries[5]));
+    write(file!, ls);
+    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 11, problem: 'out-of-sequence' });
+  });
+
+  it('names reordered entries', async () => {
+    const { dir, log } = await filled(40);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    const ls = lines(file!);
+    [ls[30], ls[31]] = [ls[31]!, ls[30]!];
+    write(file!, ls);
+    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 31, problem: 'out-of-sequence' });
+  });
+
+  it('notices entries cut off the end, through the checkpoint', async () => {
+    const { dir, log } = await filled(40);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    write(file!, lines(file!).slice(0, 35));
+    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 36, problem: 'truncated' });
+  });
+
+  it('notices a flipped byte anywhere', async () => {
+    const { dir, log } = await filled(40);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    const buf = readFileSync(file!);
+    const at = Math.floor(buf.length / 2);
+    buf[at] = buf[at] === 0x41 ? 0x42 : 0x41;
+    writeFileSync(file!, buf);
+    expect((await verifyDirectory(dir)).ok).toBe(false);
+  });
+});
+
+describe('a torn last entry after a crash', () => {
+  it('is reported by verify, then set aside at open and recorded, never dropped silently', async () => {
+    const { dir, log } = await filled(10);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    appendFileSync(file!, '{"kind":"decision","id":"01JD');
+    expect((await verifyDirectory(dir)).ok).toBe(false);
+    const reopened = await SegmentLog.open(dir);
+    expect(reopened.recovery).toMatchObject({ bytes: 29 });
+    expect(readFileSync(reopened.recovery!.quarantinedTo, 'utf8')).toBe('{"kind":"decision","id":"01JD');
+    const page = await reopened.list({ kinds: ['recovery'] }, { limit: 10 });
+    expect(page.items).toEqual([expect.objectContaining({ seq: 11, kind: 'recovery', detail: expect.objectContaining({ bytes: 29 }) })]);
+    expect(await reopened.verify()).toMatchObject({ ok: true, entries: 11 });
+    await reopened.close();
+  });
+});
