@@ -2,7 +2,6 @@
 import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
-import { monotonicFactory } from 'ulid';
 import { SegmentLog } from './audit/segment-log.js';
 import { PolicyArchive, filesOf } from './audit/policy-archive.js';
 import { KeyStore } from './keys/store.js';
@@ -79,14 +78,13 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);
   keyPoll.unref();
 
-  const newId = monotonicFactory();
   const app = createApp({
     log: timed(log, (seconds) => metrics.appendSeconds.observe(seconds)),
     keys,
     policy: source,
     archive,
     now,
-    newId: (t) => newId(t),
+    newId: (t) => log.newId(t),
     maxSkewMs: config.maxSkewMs,
     bodyLimitBytes: config.bodyLimitBytes,
     metrics,
@@ -108,7 +106,11 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     close: () =>
       (closing ??= (async () => {
         // Stop accepting, let what is in flight finish and be recorded, then close the log.
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // keep-alive connections that carry no request would otherwise hold the close open
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
+        });
         clearInterval(keyPoll);
         source.close();
         await log.close();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { decodeTime, ulid } from 'ulid';
+import { decodeTime, monotonicFactory } from 'ulid';
 import { GENESIS, seal } from './chain.js';
 import { backwardLines, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
@@ -20,9 +20,8 @@ interface Segment {
   readonly firstSeq: number;
   firstAt?: number;
   lastAt?: number;
-  /** the range of times encoded in its ids (ULIDs), for finding an entry by id */
-  idFrom?: number;
-  idTo?: number;
+  /** the id of its first entry; ids grow with seq, so this orders segments by id too */
+  firstId?: string;
 }
 
 interface Manifest {
@@ -58,6 +57,8 @@ export class SegmentLog implements DecisionLog {
   private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private checkpointed = 0;
+  private readonly ids = monotonicFactory();
+  private lastIdTime = 0;
 
   private constructor(
     private readonly dir: string,
@@ -69,8 +70,10 @@ export class SegmentLog implements DecisionLog {
     private readonly options: Required<SegmentLogOptions>,
     /** set when a torn last entry was found and set aside at open */
     readonly recovery: Recovery | undefined,
+    lastId: string | undefined,
   ) {
     this.checkpointed = head.seq;
+    this.lastIdTime = lastId === undefined ? 0 : decodeTime(lastId) + 1;
     this.timer = setInterval(() => void this.checkpoint().catch(() => undefined), options.checkpointMs);
     this.timer.unref();
   }
@@ -90,10 +93,12 @@ export class SegmentLog implements DecisionLog {
     for (const s of segments) await describe(s);
 
     let head = { seq: 0, hash: GENESIS };
+    let lastId: string | undefined;
     for (let i = segments.length - 1; i >= 0 && head.seq === 0; i--) {
       for await (const text of backwardLines((segments[i] as Segment).file)) {
         const e = JSON.parse(text) as LogEntry;
         head = { seq: e.seq, hash: e.hash };
+        lastId = e.id;
         break;
       }
     }
@@ -102,9 +107,9 @@ export class SegmentLog implements DecisionLog {
     const fh = await open(active.file, 'a');
     const size = (await fh.stat()).size;
     if (size === 0) await syncDir(segDir);
-    const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery);
+    const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery, lastId);
     if (recovery) {
-      await log.append({ kind: 'recovery', id: ulid(options.now()), at: new Date(options.now()).toISOString(), detail: { ...recovery } });
+      await log.append({ kind: 'recovery', id: log.newId(options.now()), at: new Date(options.now()).toISOString(), detail: { ...recovery } });
     }
     return log;
   }
@@ -171,21 +176,18 @@ export class SegmentLog implements DecisionLog {
     this.checkpointed = head.seq;
   }
 
+  newId(now: number): string {
+    // INVARIANT: never below the time of the last id, so ids keep growing if the clock steps back.
+    return this.ids(Math.max(now, this.lastIdTime));
+  }
+
   async get(id: string): Promise<LogEntry | undefined> {
-    let t: number;
-    try {
-      t = decodeTime(id);
-    } catch {
-      return undefined;
-    }
-    const needle = `"id":${JSON.stringify(id)}`;
-    for (const s of this.segments) {
-      if (s.idFrom === undefined || t < s.idFrom || t > (s.idTo ?? Infinity)) continue;
-      for await (const { text } of forwardLines(s.file)) {
-        if (!text.includes(needle)) continue;
-        const e = JSON.parse(text) as LogEntry;
-        if (e.id === id) return e;
-      }
+    if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) return undefined;
+    // the last segment whose first id is not after the one sought
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i] as Segment;
+      if (s.firstId === undefined || s.firstId > id) continue;
+      return findById(s.file, id);
     }
     return undefined;
   }
@@ -311,22 +313,10 @@ function note(s: Segment, e: LogEntry): void {
   const at = Date.parse(e.at);
   s.firstAt = Math.min(s.firstAt ?? at, at);
   s.lastAt = Math.max(s.lastAt ?? at, at);
-  let t: number | undefined;
-  try {
-    t = decodeTime(e.id);
-  } catch {
-    t = undefined;
-  }
-  if (t !== undefined) {
-    s.idFrom = Math.min(s.idFrom ?? t, t);
-    s.idTo = Math.max(s.idTo ?? t, t);
-  }
+  s.firstId ??= e.id;
 }
 
-/**
- * Reads a segment's time ranges from its first and last entries: ids and times only grow within
- * a segment, but by a little slack, since entries are stamped before they queue for the writer.
- */
+/** Reads a segment's first id and time range from its first and last entries. */
 async function describe(s: Segment): Promise<void> {
   for await (const { text } of forwardLines(s.file)) {
     note(s, JSON.parse(text) as LogEntry);
@@ -336,8 +326,68 @@ async function describe(s: Segment): Promise<void> {
     note(s, JSON.parse(text) as LogEntry);
     break;
   }
-  if (s.idFrom !== undefined) s.idFrom -= SLACK_MS;
-  if (s.idTo !== undefined) s.idTo += SLACK_MS;
+}
+
+/**
+ * Finds the line of an entry by id in one segment: a binary search over byte offsets, since ids
+ * grow line by line; then a short scan of the last window.
+ */
+async function findById(file: string, id: string): Promise<LogEntry | undefined> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const WINDOW = 1 << 16;
+    // Reads the first whole line that starts at or after `from`, and where it starts.
+    const lineAfter = async (from: number): Promise<{ start: number; end: number; text: string } | undefined> => {
+      let start = from;
+      if (from > 0) {
+        const nl = await indexOfNewline(fh, from - 1, size);
+        if (nl === -1) return undefined;
+        start = nl + 1;
+      }
+      if (start >= size) return undefined;
+      const end = await indexOfNewline(fh, start, size);
+      const stop = end === -1 ? size : end;
+      const buf = Buffer.alloc(stop - start);
+      await fh.read(buf, 0, buf.length, start);
+      return { start, end: stop + 1, text: buf.toString('utf8') };
+    };
+    let lo = 0;
+    let hi = size;
+    while (hi - lo > WINDOW) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const line = await lineAfter(mid);
+      if (!line || line.start >= hi) {
+        hi = mid;
+        continue;
+      }
+      const lineId = (JSON.parse(line.text) as LogEntry).id;
+      if (lineId === id) return JSON.parse(line.text) as LogEntry;
+      if (lineId < id) lo = line.end;
+      else hi = line.start;
+    }
+    for (let at = lo; at < hi; ) {
+      const line = await lineAfter(at);
+      if (!line) break;
+      const e = JSON.parse(line.text) as LogEntry;
+      if (e.id === id) return e;
+      if (e.id > id) break;
+      at = line.end;
+    }
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function indexOfNewline(fh: FileHandle, from: number, size: number): Promise<number> {
+  const buf = Buffer.alloc(1 << 14);
+  for (let at = from; at < size; at += buf.length) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
+    const i = buf.subarray(0, bytesRead).indexOf(10);
+    if (i !== -1) return at + i;
+  }
+  return -1;
 }
 
 /**

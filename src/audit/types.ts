@@ -62,6 +62,11 @@ export interface Verification {
 
 /** What the service needs of a log. One conformance suite runs against every backend. */
 export interface DecisionLog {
+  /**
+   * A new entry id: a ULID greater than every id in the log, also across restarts and clock
+   * steps back, so the log can find an entry by id with a binary search.
+   */
+  newId(now: number): string;
   /** durably appends (fsync) before it resolves; rejects when the entry could not be recorded */
   append(draft: EntryDraft): Promise<LogEntry>;
   get(id: string): Promise<LogEntry | undefined>;
