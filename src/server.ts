@@ -49,7 +49,8 @@ function timed(log: DecisionLog, observe: (seconds: number) => void): DecisionLo
 }
 
 export async function startServer(config: ServeConfig): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
-  const logger = config.logger ?? pino({ name: 'covenant' });
+  // Asynchronous: a log line must not hold up an answer; flushed on close.
+  const logger = config.logger ?? pino({ name: 'covenant', level: process.env.COVENANT_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
   const now = (): number => Date.now();
   const paths = dataPaths(config.dataDir);
   const metrics = createMetrics({ defaults: true });
@@ -98,6 +99,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, policyVersion: source.current().covenant.policyVersion }, 'covenant serving');
+  logger.flush();
 
   let closing: Promise<void> | undefined;
   return {
@@ -115,6 +117,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
         source.close();
         await log.close();
         logger.info('covenant stopped');
+        logger.flush();
       })()),
   };
 }

@@ -132,12 +132,14 @@ export class SegmentLog implements DecisionLog {
     while (this.queue.length > 0 && !this.failure) {
       const batch = this.queue.splice(0);
       let { seq, hash } = this.head;
+      let text = '';
       const sealed = batch.map(({ draft }) => {
-        const e = seal(draft, ++seq, hash);
-        hash = e.hash;
-        return e;
+        const { entry, line } = seal(draft, ++seq, hash);
+        hash = entry.hash;
+        text += line + '\n';
+        return entry;
       });
-      const bytes = Buffer.from(sealed.map((e) => JSON.stringify(e) + '\n').join(''), 'utf8');
+      const bytes = Buffer.from(text, 'utf8');
       try {
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
         await this.fh.write(bytes);

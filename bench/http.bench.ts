@@ -1,0 +1,68 @@
+// `npm run bench:http`: POST /v1/decisions with durable recording, beside a bare Hono route that
+// validates the same body and returns a constant, both measured here in one run with autocannon
+// (50 connections). Then the decision route's p99 latency at half its saturating rate.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import { KeyStore } from '../src/keys/store.js';
+import { dataPaths } from '../src/server.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const body = JSON.stringify({ provider: 'belastingdienst', recipient: 'fiod', dataCategories: ['fiscal.income'], purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c', subjectCount: 12 });
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** A server in its own process, its output discarded (as a log shipper would take it away). */
+async function child(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawn(process.execPath, args.map((a) => a.replace('$PORT', String(port))), { stdio: 'ignore', env: { ...process.env, PORT: String(port), ...env } });
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const up = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
+    if (up) return { proc, url };
+  }
+  throw new Error(`${args.join(' ')} did not start`);
+}
+
+async function load(url: string, headers: Record<string, string>, overallRate?: number): Promise<autocannon.Result> {
+  return autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, connections: 50, duration: SECONDS, ...(overallRate && { overallRate }) });
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'covenant-bench-'));
+const keys = await KeyStore.open(dataPaths(dataDir).keys);
+const { key } = await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
+const service = await child(['bin/covenant.js', 'serve', '--port', '$PORT', '--data', dataDir]);
+const bare = await child(['--import', 'tsx', 'bench/bare-server.ts']);
+try {
+  await load(`${bare.url}/bare`, {}); // warm-up of both, not reported
+  await load(`${service.url}/v1/decisions`, { authorization: `Bearer ${key}` });
+  const reference = await load(`${bare.url}/bare`, {});
+  const decisions = await load(`${service.url}/v1/decisions`, { authorization: `Bearer ${key}` });
+  const half = Math.max(1, Math.floor(decisions.requests.average / 2));
+  const atHalf = await load(`${service.url}/v1/decisions`, { authorization: `Bearer ${key}` }, half);
+  const bad = decisions.non2xx + decisions.errors + atHalf.non2xx + atHalf.errors;
+  const ratio = decisions.requests.average / reference.requests.average;
+  console.log(`covenant HTTP benchmark (autocannon, 50 connections, ${SECONDS} s each, node ${process.version})\n`);
+  console.log('| route | requests/s | p50 ms | p99 ms |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| bare Hono + ajv, constant answer | ${Math.round(reference.requests.average)} | ${reference.latency.p50} | ${reference.latency.p99} |`);
+  console.log(`| POST /v1/decisions, fsync'd log | ${Math.round(decisions.requests.average)} | ${decisions.latency.p50} | ${decisions.latency.p99} |`);
+  console.log(`| POST /v1/decisions at ${half}/s (half) | ${Math.round(atHalf.requests.average)} | ${atHalf.latency.p50} | ${atHalf.latency.p99} |`);
+  console.log(`\nratio to the bare route: ${ratio.toFixed(2)} (target ≥ 0.4: ${ratio >= 0.4 ? 'met' : 'MISSED'}); ` +
+    `p99 at half rate: ${atHalf.latency.p99} ms (target < 10 ms: ${atHalf.latency.p99 < 10 ? 'met' : 'MISSED'}); non-2xx or errors: ${bad}`);
+} finally {
+  service.proc.kill('SIGTERM');
+  bare.proc.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(dataDir, { recursive: true, force: true });
+}
