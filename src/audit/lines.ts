@@ -1,11 +1,31 @@
-// Reading newline-delimited files in both directions without loading them whole.
+// Reading newline-delimited files in both directions without loading them whole. Only complete
+// lines are read: a last line without its newline is a write in progress (or torn by a crash),
+// which the log's open() deals with, never its readers.
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
-/** Lines oldest first; `line` is 1-based. A last line without a newline is yielded too. */
+const CHUNK = 1 << 16;
+
+/** The offset just past the last newline: where the complete lines end. */
+export async function completeEnd(fh: FileHandle): Promise<number> {
+  const size = (await fh.stat()).size;
+  const buf = Buffer.alloc(CHUNK);
+  for (let end = size; end > 0; end -= CHUNK) {
+    const n = Math.min(CHUNK, end);
+    await fh.read(buf, 0, n, end - n);
+    const nl = buf.subarray(0, n).lastIndexOf(10);
+    if (nl !== -1) return end - n + nl + 1;
+  }
+  return 0;
+}
+
+/** Complete lines oldest first; `line` is 1-based. */
 export async function* forwardLines(path: string): AsyncGenerator<{ text: string; line: number }> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  const fh = await open(path, 'r');
+  const end = await completeEnd(fh).finally(() => fh.close());
+  if (end === 0) return;
+  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, end: end - 1 }), crlfDelay: Infinity });
   let line = 0;
   for await (const text of rl) {
     line++;
@@ -13,13 +33,11 @@ export async function* forwardLines(path: string): AsyncGenerator<{ text: string
   }
 }
 
-const CHUNK = 1 << 16;
-
-/** Lines newest first, reading the file backwards in chunks. */
+/** Complete lines newest first, reading the file backwards in chunks. */
 export async function* backwardLines(path: string): AsyncGenerator<string> {
   const fh = await open(path, 'r');
   try {
-    let position = (await fh.stat()).size;
+    let position = await completeEnd(fh);
     let carry: Buffer = Buffer.alloc(0);
     while (position > 0) {
       const size = Math.min(CHUNK, position);

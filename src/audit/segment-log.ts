@@ -6,12 +6,13 @@
 // queue and a few facts per segment. lowdb keeps the small manifest (the checkpoint of the head).
 import { mkdir, open, readdir, readFile, rename, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { devNull } from 'node:os';
 import { createHash } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
 import { GENESIS, seal } from './chain.js';
-import { backwardLines, forwardLines } from './lines.js';
+import { backwardLines, completeEnd, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
 
@@ -41,6 +42,8 @@ export interface SegmentLogOptions {
   /** how often the head is checkpointed in the manifest */
   readonly checkpointMs?: number;
   readonly now?: () => number;
+  /** for the command line beside a running service: never writes, never sets a torn tail aside */
+  readonly readOnly?: boolean;
 }
 
 const SEGMENT = /^(\d{12})\.ndjson$/;
@@ -74,22 +77,26 @@ export class SegmentLog implements DecisionLog {
   ) {
     this.checkpointed = head.seq;
     this.lastIdTime = lastId === undefined ? 0 : decodeTime(lastId) + 1;
+    if (options.readOnly) {
+      this.failure = new Error('the log is open read-only');
+      return;
+    }
     this.timer = setInterval(() => void this.checkpoint().catch(() => undefined), options.checkpointMs);
     this.timer.unref();
   }
 
   static async open(dir: string, opts: SegmentLogOptions = {}): Promise<SegmentLog> {
-    const options = { segmentBytes: 32 << 20, checkpointMs: 1000, now: Date.now, ...opts };
+    const options = { segmentBytes: 32 << 20, checkpointMs: 1000, now: Date.now, readOnly: false, ...opts };
     const segDir = join(dir, 'segments');
-    await mkdir(segDir, { recursive: true });
+    if (!options.readOnly) await mkdir(segDir, { recursive: true });
     const manifest = new Low<Manifest>(new JSONFile(join(dir, 'manifest.json')), { checkpoint: null });
     await manifest.read();
 
-    const files = (await readdir(segDir)).filter((f) => SEGMENT.test(f)).sort();
+    const files = (await readdir(segDir).catch(() => [] as string[])).filter((f) => SEGMENT.test(f)).sort();
     const segments: Segment[] = files.map((f) => ({ file: join(segDir, f), firstSeq: Number(SEGMENT.exec(f)?.[1]) }));
     let recovery: Recovery | undefined;
     const last = segments[segments.length - 1];
-    if (last) recovery = await setAsideTornTail(dir, last.file, options.now());
+    if (last && !options.readOnly) recovery = await setAsideTornTail(dir, last.file, options.now());
     for (const s of segments) await describe(s);
 
     let head = { seq: 0, hash: GENESIS };
@@ -102,11 +109,12 @@ export class SegmentLog implements DecisionLog {
         break;
       }
     }
-    if (segments.length === 0) segments.push({ file: join(segDir, name(1)), firstSeq: 1 });
-    const active = segments[segments.length - 1] as Segment;
-    const fh = await open(active.file, 'a');
+    if (segments.length === 0 && !options.readOnly) segments.push({ file: join(segDir, name(1)), firstSeq: 1 });
+    const active = segments[segments.length - 1];
+    // A read-only log of nothing has no file to hold open; the null device stands in.
+    const fh = await open(active?.file ?? devNull, options.readOnly ? 'r' : 'a');
     const size = (await fh.stat()).size;
-    if (size === 0) await syncDir(segDir);
+    if (size === 0 && !options.readOnly) await syncDir(segDir);
     const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery, lastId);
     if (recovery) {
       await log.append({ kind: 'recovery', id: log.newId(options.now()), at: new Date(options.now()).toISOString(), detail: { ...recovery } });
@@ -233,7 +241,7 @@ export class SegmentLog implements DecisionLog {
     if (this.timer) clearInterval(this.timer);
     while (this.writing) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close().catch(() => undefined);
-    await this.checkpoint().catch(() => undefined);
+    if (!this.options.readOnly) await this.checkpoint().catch(() => undefined);
   }
 }
 
@@ -337,7 +345,7 @@ async function describe(s: Segment): Promise<void> {
 async function findById(file: string, id: string): Promise<LogEntry | undefined> {
   const fh = await open(file, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const size = await completeEnd(fh);
     const WINDOW = 1 << 16;
     // Reads the first whole line that starts at or after `from`, and where it starts.
     const lineAfter = async (from: number): Promise<{ start: number; end: number; text: string } | undefined> => {

@@ -8,6 +8,7 @@ import { decideCommand } from './decide.js';
 import { serveCommand } from './serve.js';
 import { keysAdd, keysList, keysRevoke } from './keys.js';
 import { auditVerify } from './audit.js';
+import { auditExport, auditReplay, auditReport, impactCommand, matrixCommand, verifyExport } from './review.js';
 
 const folderOptions = (cmd: Command): Command =>
   cmd
@@ -81,11 +82,43 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       status = await keysRevoke(id, opts, io);
     });
 
-  const audit = program.command('audit').description('the decision log: verify');
-  dataOption(audit.command('verify').description('check offline that the log is complete and unaltered (exit 0 intact, 1 not)'))
+  const audit = program.command('audit').description('the decision log: verify, export, report, replay');
+  const choice = (name: string, values: string[], fallback: string): Option => new Option(`--format <format>`, name).choices(values).default(fallback);
+  const period = (cmd: Command): Command => cmd.option('--from <iso>', 'start of the period (date or date-time)').option('--to <iso>', 'end of the period (date or date-time)');
+  dataOption(audit.command('verify').description('check offline that the log (or an export) is complete and unaltered (exit 0 intact, 1 not)'))
+    .addOption(formatOption())
+    .option('--export <file>', 'check an NDJSON export on its own instead of the log')
+    .option('--digest <file>', 'with --export: the digest written by `audit export --digest`')
+    .action(async (opts) => {
+      status = opts.export ? await verifyExport(opts.export, opts.digest, io) : await auditVerify(opts, io);
+    });
+  dataOption(period(audit.command('export').description('the log entries of every kind in the period, oldest first, streamed')))
+    .addOption(choice('output format', ['ndjson', 'csv'], 'ndjson'))
+    .option('--digest <file>', 'also write the digest that ties the export to the hash chain')
+    .action(async (opts) => {
+      status = await auditExport(opts, io);
+    });
+  dataOption(period(audit.command('report').description('the privacy-review report for the period')))
+    .addOption(choice('output format', ['json', 'html'], 'json'))
+    .action(async (opts) => {
+      status = await auditReport(opts, io);
+    });
+  dataOption(folderOptions(audit.command('replay').description('re-evaluate a recorded decision under its own version and the current one (exit 1 when not reproduced)').argument('<id>', 'decision id')))
+    .addOption(formatOption())
+    .action(async (id: string, opts) => {
+      status = await auditReplay(id, opts, io);
+    });
+
+  dataOption(period(folderOptions(program.command('impact').description('which logged decisions the rule files in --policies/--rules would flip'))))
     .addOption(formatOption())
     .action(async (opts) => {
-      status = await auditVerify(opts, io);
+      status = await impactCommand(opts, io);
+    });
+  folderOptions(program.command('matrix').description('who may share which category with whom at a date'))
+    .option('--at <date>', 'date or date-time (default now)')
+    .addOption(choice('output format', ['md', 'csv', 'html', 'json'], 'md'))
+    .action(async (opts) => {
+      status = await matrixCommand(opts, io);
     });
 
   try {

@@ -7,6 +7,7 @@ import { problem } from './problem.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { policyRoutes } from './routes/policy.js';
 import { auditRoutes } from './routes/audit.js';
+import { reviewRoutes } from './routes/review.js';
 import { openApiDocument } from './openapi.js';
 
 export function createApp(deps: AppDeps): Hono<Env> {
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', decisionRoutes(deps));
   app.route('/', policyRoutes(deps));
   app.route('/', auditRoutes(deps));
+  app.route('/', reviewRoutes(deps));
 
   app.notFound((c) => {
     const route = ROUTES.find((r) => r.path.test(c.req.path));

@@ -23,6 +23,10 @@ export type Env = { Variables: { caller: Caller; route: string } };
 export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/v1\/decisions$/, methods: ['GET', 'POST'] },
   { path: /^\/v1\/decisions\/[^/]+$/, methods: ['GET'] },
+  { path: /^\/v1\/decisions\/[^/]+\/replay$/, methods: ['GET'] },
+  { path: /^\/v1\/audit\/(export|export\/digest|report)$/, methods: ['GET'] },
+  { path: /^\/v1\/policy\/impact$/, methods: ['POST'] },
+  { path: /^\/v1\/policy\/matrix$/, methods: ['GET'] },
   { path: /^\/v1\/simulations$/, methods: ['POST'] },
   { path: /^\/v1\/audit\/verify$/, methods: ['GET'] },
   { path: /^\/v1\/policy$/, methods: ['GET'] },

@@ -43,6 +43,10 @@ export const validateDecision: Validator = compile({ $ref: 'decision.schema.json
 export const validateListQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/listQuery' });
 export const validateIdParam: Validator = compile({ $ref: 'api.schema.json#/$defs/idParam' });
 export const validateValidateBody: Validator = compile({ $ref: 'api.schema.json#/$defs/validateBody' });
+export const validateExportQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/exportQuery' });
+export const validateReportQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/reportQuery' });
+export const validateMatrixQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/matrixQuery' });
+export const validateImpactBody: Validator = compile({ $ref: 'api.schema.json#/$defs/impactBody' });
 
 /** The schemas as published, for the OpenAPI document. */
 export const schemas = { request: requestSchema, decision: decisionSchema, api: apiSchema } as const;

@@ -1,0 +1,184 @@
+// The review commands (CONTRACT 5): audit export, report, replay; impact; matrix. They read the
+// log read-only, so they can run beside a service that is writing it.
+import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { SegmentLog } from '../audit/segment-log.js';
+import { PolicyArchive } from '../audit/policy-archive.js';
+import { verifyLines, type Line } from '../audit/verify.js';
+import type { LogEntry } from '../audit/types.js';
+import { dataPaths } from '../server.js';
+import { loadCovenant } from '../loader/files.js';
+import { hasErrors } from '../compile/index.js';
+import { parseInstant, parseRequestTime } from '../compile/time.js';
+import { exportLog, type ExportDigest } from '../service/export.js';
+import { buildReport } from '../service/report.js';
+import { renderReportHtml } from '../service/report-html.js';
+import { impact, replay, VersionCache } from '../service/review.js';
+import { buildMatrix, renderMatrix } from '../engine/matrix.js';
+import type { Covenant } from '../domain/covenant.js';
+import { GENESIS } from '../audit/chain.js';
+import { Exit, type ExitCode, type Io } from './io.js';
+import { folders, type FolderFlags } from './options.js';
+import { renderDiagnostics } from './render.js';
+
+interface DataFlags {
+  data?: string;
+}
+interface PeriodFlags {
+  from?: string;
+  to?: string;
+}
+
+const dataDir = (flags: DataFlags, io: Io): string => flags.data ?? (io.env.COVENANT_DATA || 'data');
+const openLog = (flags: DataFlags, io: Io): Promise<SegmentLog> => SegmentLog.open(dataPaths(dataDir(flags, io)).log, { readOnly: true });
+
+/** --from and --to: a date-time, or a date (from its start, to its end). */
+function period(flags: PeriodFlags, io: Io): { from?: number; to?: number } | undefined {
+  const one = (text: string | undefined, bound: 'from' | 'until', flag: string): number | undefined | null => {
+    if (text === undefined) return undefined;
+    const t = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseInstant(text, bound) : parseRequestTime(text);
+    if (t === undefined) {
+      io.stderr(`error: ${flag} \`${text}\` is not a date or an RFC 3339 date-time\n`);
+      return null;
+    }
+    return t;
+  };
+  const from = one(flags.from, 'from', '--from');
+  const to = one(flags.to, 'until', '--to');
+  if (from === null || to === null) return undefined;
+  return { ...(from !== undefined && { from }), ...(to !== undefined && { to }) };
+}
+
+async function workingCovenant(flags: FolderFlags, io: Io): Promise<Covenant | undefined> {
+  const loaded = await loadCovenant(folders(flags, io));
+  if (loaded.covenant && !hasErrors(loaded.diagnostics)) return loaded.covenant;
+  io.stderr(renderDiagnostics(loaded.diagnostics.filter((d) => d.severity === 'error')) + 'error: the rule files are invalid\n');
+  return undefined;
+}
+
+export async function auditExport(flags: DataFlags & PeriodFlags & { format: 'ndjson' | 'csv'; digest?: string }, io: Io): Promise<ExitCode> {
+  const range = period(flags, io);
+  if (!range) return Exit.invalid;
+  const log = await openLog(flags, io);
+  let digest: ExportDigest | undefined;
+  for await (const chunk of exportLog(log, range, flags.format, (d) => (digest = d))) io.stdout(chunk);
+  await log.close();
+  if (digest) {
+    if (flags.digest) await writeFile(flags.digest, JSON.stringify(digest, null, 2) + '\n');
+    io.stderr(`exported ${digest.count} entries (seq ${digest.firstSeq ?? '-'} to ${digest.lastSeq ?? '-'}); last hash ${digest.lastHash ?? '-'}; ${digest.sha256}\n`);
+  }
+  return Exit.ok;
+}
+
+/** `audit verify --export FILE [--digest FILE]`: the chain inside an NDJSON export, on its own. */
+export async function verifyExport(file: string, digestFile: string | undefined, io: Io): Promise<ExitCode> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    io.stderr(`error: cannot read export \`${file}\`\n`);
+    return Exit.failed;
+  }
+  const first = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n'));
+  let start = { seq: 0, hash: GENESIS };
+  try {
+    const e = JSON.parse(first) as LogEntry;
+    start = { seq: e.seq - 1, hash: e.prevHash };
+  } catch {
+    // an empty or unreadable export: verifyLines reports it
+  }
+  async function* lines(): AsyncIterable<Line> {
+    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    let n = 0;
+    for await (const l of rl) {
+      n++;
+      if (l.length > 0) yield { text: l, file, line: n };
+    }
+  }
+  const v = await verifyLines(lines(), start);
+  const problems: string[] = [];
+  if (!v.ok) problems.push(`${v.firstBad?.message} [${v.firstBad?.problem}] at line ${v.firstBad?.line ?? '?'}`);
+  if (!text.endsWith('\n') && text.length > 0) problems.push('the last line has no newline: the export was cut off');
+  if (digestFile) {
+    const d = JSON.parse(await readFile(digestFile, 'utf8')) as ExportDigest;
+    const sha = `sha256:${createHash('sha256').update(text).digest('hex')}`;
+    if (d.sha256 !== sha) problems.push('the export differs from the one the digest describes (sha256)');
+    if (d.count !== v.entries && v.ok) problems.push(`the digest counts ${d.count} entries, the export holds ${v.entries}`);
+    if (v.ok && (v.head?.hash ?? null) !== d.lastHash && d.count > 0) problems.push('the last entry is not the one the digest names');
+    if (v.ok && start.hash !== (d.firstPrevHash ?? GENESIS) && d.count > 0) problems.push('the first entry is not the one the digest names');
+  }
+  if (problems.length > 0) {
+    io.stdout(`NOT intact: ${problems.join('; ')}\n`);
+    return Exit.failed;
+  }
+  io.stdout(`intact: ${v.entries} entries${v.head ? `, seq ${start.seq + 1} to ${v.head.seq}, last hash ${v.head.hash}` : ''}${digestFile ? ', as the digest says' : ''}\n`);
+  return Exit.ok;
+}
+
+export async function auditReport(flags: DataFlags & PeriodFlags & { format: 'json' | 'html' }, io: Io): Promise<ExitCode> {
+  const range = period(flags, io);
+  if (!range) return Exit.invalid;
+  const log = await openLog(flags, io);
+  const r = await buildReport(log, range);
+  await log.close();
+  io.stdout(flags.format === 'html' ? renderReportHtml(r, new Date(io.now()).toISOString()) : JSON.stringify(r, null, 2) + '\n');
+  return Exit.ok;
+}
+
+export async function auditReplay(id: string, flags: DataFlags & FolderFlags & { format: 'text' | 'json' }, io: Io): Promise<ExitCode> {
+  const current = await workingCovenant(flags, io);
+  if (!current) return Exit.failed;
+  const log = await openLog(flags, io);
+  const archive = await PolicyArchive.open(dataPaths(dataDir(flags, io)).policies);
+  const r = await replay(log, new VersionCache(archive), current, id);
+  await log.close();
+  if (!r.ok) {
+    io.stderr(`error: ${r.message}\n`);
+    return Exit.invalid;
+  }
+  const v = r.value;
+  if (flags.format === 'json') io.stdout(JSON.stringify(v, null, 2) + '\n');
+  else {
+    io.stdout(
+      `decision ${v.decisionId}: recorded ${v.recorded.decision} under ${v.recorded.policyVersion}\n` +
+        `replayed under that version: ${v.replayed?.decision ?? 'not possible'}; ${v.reproduced ? 'reproduced exactly' : 'NOT REPRODUCED'}\n` +
+        `under the current version ${v.currentPolicyVersion}: ${v.current?.decision ?? 'refused'}${v.changed ? ' (CHANGED)' : ' (unchanged)'}\n` +
+        v.differences.map((d) => `  ${d.category}: ${d.recorded?.decision ?? '-'} -> ${d.current?.decision ?? '-'} (${[...(d.recorded?.rules ?? []), '->', ...(d.current?.rules ?? [])].join(' ')})\n`).join('') +
+        (v.rules.length > 0 ? `rules that make the difference: ${v.rules.join(', ')}\n` : '') +
+        v.problems.map((p) => `warning: ${p}\n`).join(''),
+    );
+  }
+  return v.reproduced ? Exit.ok : Exit.failed;
+}
+
+export async function impactCommand(flags: DataFlags & FolderFlags & PeriodFlags & { format: 'text' | 'json' }, io: Io): Promise<ExitCode> {
+  const range = period(flags, io);
+  if (!range) return Exit.invalid;
+  const proposed = await workingCovenant(flags, io);
+  if (!proposed) return Exit.failed;
+  const log = await openLog(flags, io);
+  const result = await impact(log, proposed, range);
+  await log.close();
+  if (flags.format === 'json') io.stdout(JSON.stringify(result, null, 2) + '\n');
+  else {
+    io.stdout(`${result.evaluated} logged decisions evaluated under ${result.policyVersion}: ${result.flips.length} would flip\n`);
+    for (const g of result.byRule) io.stdout(`  ${g.rule}: ${g.flips} (${g.toPermit} to permit, ${g.toDeny} to deny)\n`);
+    for (const f of result.flips) io.stdout(`  ${f.decisionId}: ${f.recorded} -> ${f.now}${f.rules.length > 0 ? ` (${f.rules.join(', ')})` : ''}\n`);
+  }
+  return Exit.ok;
+}
+
+export async function matrixCommand(flags: FolderFlags & { at?: string; format: 'md' | 'csv' | 'html' | 'json' }, io: Io): Promise<ExitCode> {
+  const at = flags.at === undefined ? io.now() : /^\d{4}-\d{2}-\d{2}$/.test(flags.at) ? parseInstant(flags.at, 'from') : parseRequestTime(flags.at);
+  if (at === undefined) {
+    io.stderr(`error: --at \`${flags.at}\` is not a date or an RFC 3339 date-time\n`);
+    return Exit.invalid;
+  }
+  const covenant = await workingCovenant(flags, io);
+  if (!covenant) return Exit.failed;
+  const m = buildMatrix(covenant, at);
+  io.stdout(flags.format === 'json' ? JSON.stringify(m, null, 2) + '\n' : renderMatrix(m, flags.format));
+  return Exit.ok;
+}

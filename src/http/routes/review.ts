@@ -1,0 +1,104 @@
+// The privacy-review routes (CONTRACT 5): export, report, replay, impact and the matrix. For
+// auditors and privacy officers.
+import { Hono, type Context } from 'hono';
+import { exportLog, type ExportDigest } from '../../service/export.js';
+import { buildReport } from '../../service/report.js';
+import { renderReportHtml } from '../../service/report-html.js';
+import { covenantFromFiles, impact, replay, VersionCache } from '../../service/review.js';
+import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
+import { parseInstant } from '../../compile/time.js';
+import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery, type Validator } from '../../schema/index.js';
+import type { AppDeps, Env } from '../deps.js';
+import { allow, readJson } from '../middleware.js';
+import { problem } from '../problem.js';
+import { refused } from './decisions.js';
+
+const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
+  ...(q.from !== undefined && { from: Date.parse(q.from) }),
+  ...(q.to !== undefined && { to: Date.parse(q.to) }),
+});
+
+export function reviewRoutes(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const reviewers = allow(deps, 'auditor', 'privacy-officer');
+  const versions = deps.archive && new VersionCache(deps.archive);
+  const query = async (c: Context<Env>, validate: Validator, route: string): Promise<Record<string, string> | Response> => {
+    const q = c.req.query();
+    const errors = validate(q);
+    return errors.length > 0 ? refused(c, deps, route, errors) : q;
+  };
+
+  const exportStream = (range: { from?: number; to?: number }, format: 'ndjson' | 'csv', onDigest: (d: ExportDigest) => void) => exportLog(deps.log, range, format, onDigest);
+
+  app.get('/v1/audit/export', reviewers, async function exportEntries(c) {
+    const q = await query(c, validateExportQuery, 'GET /v1/audit/export');
+    if (q instanceof Response) return q;
+    const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
+    const chunks = exportStream(period(q), format, () => undefined);
+    const encoder = new TextEncoder();
+    // Streamed: one entry at a time from disk to the socket, never the whole log in memory.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await chunks.return(undefined);
+      },
+    });
+    return new Response(body, { headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson' } });
+  });
+
+  app.get('/v1/audit/export/digest', reviewers, async function exportDigest(c) {
+    const q = await query(c, validateExportQuery, 'GET /v1/audit/export/digest');
+    if (q instanceof Response) return q;
+    let digest: ExportDigest | undefined;
+    for await (const _ of exportStream(period(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv', (d) => (digest = d)));
+    return c.json(digest);
+  });
+
+  app.get('/v1/audit/report', reviewers, async function report(c) {
+    const q = await query(c, validateReportQuery, 'GET /v1/audit/report');
+    if (q instanceof Response) return q;
+    const r = await buildReport(deps.log, period(q));
+    if (q.format === 'html') return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()));
+    return c.json(r);
+  });
+
+  app.get('/v1/decisions/:id/replay', reviewers, async function replayDecision(c) {
+    const errors = validateIdParam({ id: c.req.param('id') });
+    if (errors.length > 0) return refused(c, deps, 'GET /v1/decisions/:id/replay', errors);
+    if (!versions) return problem(c, 503, 'no policy archive', [{ path: '', message: 'this service keeps no archive of policy versions' }]);
+    const r = await replay(deps.log, versions, deps.policy.current().covenant, c.req.param('id'));
+    if (!r.ok) return problem(c, r.status, r.status === 404 ? 'no such decision' : 'cannot replay', [{ path: '/id', message: r.message }]);
+    return c.json(r.value);
+  });
+
+  app.post('/v1/policy/impact', reviewers, async function policyImpact(c) {
+    const body = await readJson(c, Math.max(deps.bodyLimitBytes, 8 << 20));
+    if (!body.ok) return problem(c, body.status, body.title, [{ path: '', message: body.message }]);
+    const errors = validateImpactBody(body.value);
+    if (errors.length > 0) return refused(c, deps, 'POST /v1/policy/impact', errors);
+    const b = body.value as { files: { name: string; content: string }[]; from?: string; to?: string };
+    const proposed = covenantFromFiles(b.files.map((f) => ({ name: f.name, text: f.content })));
+    if (!proposed.covenant) {
+      return problem(c, 422, 'the posted rule files are invalid', proposed.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ path: `${d.file ?? ''}:${d.line ?? ''}${d.path ?? ''}`, message: d.message })));
+    }
+    return c.json(await impact(deps.log, proposed.covenant, period(b)));
+  });
+
+  app.get('/v1/policy/matrix', reviewers, async function matrix(c) {
+    const q = await query(c, validateMatrixQuery, 'GET /v1/policy/matrix');
+    if (q instanceof Response) return q;
+    const at = q.at === undefined ? deps.now() : parseInstant(q.at, 'from');
+    if (at === undefined) return refused(c, deps, 'GET /v1/policy/matrix', [{ path: '/at', message: 'must be a real date or date-time' }]);
+    const m = buildMatrix(deps.policy.current().covenant, at);
+    const format = q.format ?? 'json';
+    if (format === 'json') return c.json(m);
+    const types = { md: 'text/markdown; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
+    return c.body(renderMatrix(m, format as 'md' | 'csv' | 'html'), 200, { 'content-type': types[format as keyof typeof types] });
+  });
+
+  return app;
+}
