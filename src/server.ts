@@ -19,6 +19,8 @@ export interface ServeConfig {
   readonly host: string;
   readonly maxSkewMs: number;
   readonly bodyLimitBytes: number;
+  /** log entries older than this are pruned (whole segments), keeping the chain verifiable */
+  readonly retentionDays?: number;
   readonly logger?: Logger;
 }
 
@@ -78,6 +80,14 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   if (keys.list().length === 0) logger.warn('no API keys yet: create one with `covenant keys add --role partner --partner ID`');
   const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);
   keyPoll.unref();
+  const prune = async (): Promise<void> => {
+    if (config.retentionDays === undefined) return;
+    const r = await log.prune(now() - config.retentionDays * 86_400_000);
+    if (r.segments > 0) logger.info({ ...r, retentionDays: config.retentionDays }, 'pruned log entries past retention');
+  };
+  await prune().catch((e: Error) => logger.error({ err: { message: e.message } }, 'pruning failed'));
+  const pruneTimer = setInterval(() => void prune().catch((e: Error) => logger.error({ err: { message: e.message } }, 'pruning failed')), 3_600_000);
+  pruneTimer.unref();
 
   const app = createApp({
     log: timed(log, (seconds) => metrics.appendSeconds.observe(seconds)),
@@ -114,6 +124,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
           if ('closeIdleConnections' in server) server.closeIdleConnections();
         });
         clearInterval(keyPoll);
+        clearInterval(pruneTimer);
         source.close();
         await log.close();
         logger.info('covenant stopped');

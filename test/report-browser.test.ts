@@ -41,7 +41,7 @@ describe.skipIf(!haveBrowser)('the privacy-review report in a browser', () => {
     expect(await page.textContent('#permit')).toBe(String(json.decisions.permit));
     expect(await page.textContent('#deny')).toBe(String(json.decisions.deny));
     expect(await page.textContent('#refusals')).toBe(String(json.refusals));
-    const bars = await page.$$eval('#by-pair g', (gs) => gs.map((g) => ({ label: g.getAttribute('data-label'), permit: Number(g.getAttribute('data-permit')), deny: Number(g.getAttribute('data-deny')), width: (g.querySelector('rect') as SVGRectElement).getBBox().width })));
+    const bars = await page.$$eval('#by-pair g', (gs) => gs.map((g) => ({ label: g.getAttribute('data-label'), permit: Number(g.getAttribute('data-permit')), deny: Number(g.getAttribute('data-deny')), width: (g.querySelector('rect') as unknown as { getBBox(): { width: number } }).getBBox().width })));
     expect(bars.map(({ label, permit, deny }) => ({ label, permit, deny }))).toEqual(json.byPair.map((p: { provider: string; recipient: string; permit: number; deny: number }) => ({ label: `${p.provider} → ${p.recipient}`, permit: p.permit, deny: p.deny })));
     expect(bars[0]!.width).toBeGreaterThan(0);
     expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);

@@ -4,7 +4,7 @@
 // log grows. Here an append is one write and one fdatasync shared by every entry that arrived
 // while the previous fsync ran (group commit), whatever the log's size; memory holds only the
 // queue and a few facts per segment. lowdb keeps the small manifest (the checkpoint of the head).
-import { mkdir, open, readdir, readFile, rename, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { devNull } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -27,6 +27,8 @@ interface Segment {
 
 interface Manifest {
   checkpoint: { seq: number; hash: string; at: string } | null;
+  /** the prefix removed by retention: how many entries, and the seq and hash of the last one */
+  pruned?: { count: number; seq: number; hash: string; at: string } | null;
 }
 
 export interface Recovery {
@@ -237,6 +239,35 @@ export class SegmentLog implements DecisionLog {
     return verifyDirectory(this.dir);
   }
 
+  /**
+   * Retention: removes whole segments whose every entry is older than `before`, never the one
+   * being written. The manifest first records the removed prefix (count, last seq and hash), so
+   * verify can still prove the rest complete and unaltered; then the files go.
+   */
+  async prune(before: number): Promise<{ segments: number; entries: number }> {
+    const removable: Segment[] = [];
+    for (const s of this.segments.slice(0, -1)) {
+      if (s.lastAt === undefined || s.lastAt >= before) break;
+      removable.push(s);
+    }
+    if (removable.length === 0) return { segments: 0, entries: 0 };
+    const next = this.segments[removable.length] as Segment;
+    let last: LogEntry | undefined;
+    for await (const text of backwardLines((removable[removable.length - 1] as Segment).file)) {
+      last = JSON.parse(text) as LogEntry;
+      break;
+    }
+    if (!last || last.seq !== next.firstSeq - 1) throw new Error('segments do not join up; run `covenant audit verify` before pruning');
+    const earlier = this.manifest.data.pruned;
+    const entries = last.seq - (earlier?.seq ?? 0);
+    this.manifest.data.pruned = { count: (earlier?.count ?? 0) + entries, seq: last.seq, hash: last.hash, at: new Date(this.options.now()).toISOString() };
+    await this.manifest.write();
+    for (const s of removable) await unlink(s.file);
+    await syncDir(join(this.dir, 'segments'));
+    this.segments.splice(0, removable.length);
+    return { segments: removable.length, entries };
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     while (this.writing) await new Promise((r) => setTimeout(r, 1));
@@ -253,8 +284,11 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
   const segDir = join(dir, 'segments');
   const files = await readdir(segDir).then((f) => f.filter((x) => SEGMENT.test(x)).sort(), () => [] as string[]);
   let checkpoint: Manifest['checkpoint'] = null;
+  let pruned: Manifest['pruned'] = null;
   try {
-    checkpoint = (JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest).checkpoint;
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    checkpoint = manifest.checkpoint;
+    pruned = manifest.pruned ?? null;
   } catch {
     checkpoint = null;
   }
@@ -263,6 +297,8 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
     for (const f of files) {
       const file = join(segDir, f);
       for await (const { text, line } of forwardLines(file)) {
+        // a segment pruned in the manifest whose file a crash left behind
+        if (pruned && seqOf(text) <= pruned.seq) continue;
         if (checkpoint && atCheckpoint === undefined && text.includes(`"seq":${checkpoint.seq},`)) {
           try {
             atCheckpoint = (JSON.parse(text) as LogEntry).hash;
@@ -279,7 +315,9 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
       }
     }
   }
-  const result = await verifyLines(lines());
+  const verified = await verifyLines(lines(), pruned ? { seq: pruned.seq, hash: pruned.hash } : undefined);
+  // Pruned entries were verified when they were written; the rest must follow the pruned prefix.
+  const result = pruned ? { ...verified, pruned: { count: pruned.count, seq: pruned.seq, hash: pruned.hash } } : verified;
   if (!result.ok || !checkpoint) return result;
   const headSeq = result.head?.seq ?? 0;
   if (headSeq < checkpoint.seq) {
@@ -294,6 +332,8 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
   }
   return result;
 }
+
+const seqOf = (text: string): number => Number(/"seq":(\d+),/.exec(text)?.[1] ?? Number.MAX_SAFE_INTEGER);
 
 async function endsWithNewline(file: string, size: number): Promise<boolean> {
   const fh = await open(file, 'r');

@@ -57,6 +57,8 @@ export interface Verification {
   readonly ok: boolean;
   readonly entries: number;
   readonly head?: { readonly seq: number; readonly hash: string };
+  /** the prefix removed by retention, summarised: verification starts after it */
+  readonly pruned?: { readonly count: number; readonly seq: number; readonly hash: string };
   readonly firstBad?: { readonly seq?: number; readonly file?: string; readonly line?: number; readonly problem: Problem; readonly message: string };
 }
 

@@ -8,7 +8,7 @@ export async function auditVerify(flags: { data?: string; format: Format }, io: 
   const dir = dataPaths(flags.data ?? (io.env.COVENANT_DATA || 'data')).log;
   const v = await verifyDirectory(dir);
   if (flags.format === 'json') io.stdout(JSON.stringify(v, null, 2) + '\n');
-  else if (v.ok) io.stdout(`intact: ${v.entries} entries${v.head ? `, head ${v.head.seq} ${v.head.hash}` : ''}\n`);
+  else if (v.ok) io.stdout(`intact: ${v.entries} entries${v.head ? `, head ${v.head.seq} ${v.head.hash}` : ''}${v.pruned ? `; ${v.pruned.count} older entries pruned by retention, up to ${v.pruned.seq}` : ''}\n`);
   else {
     const b = v.firstBad;
     io.stdout(`NOT intact: ${b?.message ?? 'unknown problem'} [${b?.problem}]${b?.file ? ` (${b.file}${b.line ? `:${b.line}` : ''})` : ''}\n${v.entries} entries verified before it\n`);

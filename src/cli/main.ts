@@ -60,6 +60,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--host <address>', 'address to listen on (env HOST; default 127.0.0.1)')
     .option('--max-skew-seconds <n>', 'how far requestedAt of a decision may lie from the clock (env COVENANT_MAX_SKEW_SECONDS; default 300)')
     .option('--body-limit <bytes>', 'largest request body (env COVENANT_BODY_LIMIT; default 65536)')
+    .option('--retention-days <n>', 'prune log entries older than this, keeping the chain verifiable (env COVENANT_RETENTION_DAYS; default: keep all)')
     .action(async (opts) => {
       status = await serveCommand(opts, io);
     });

@@ -10,6 +10,7 @@ export interface ServeFlags extends FolderFlags {
   data?: string;
   maxSkewSeconds?: string;
   bodyLimit?: string;
+  retentionDays?: string;
 }
 
 /** Configuration from flags, then environment, then defaults; checked before anything starts. */
@@ -24,6 +25,8 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
   const port = int('--port (or PORT)', flags.port ?? io.env.PORT, 8080, 0, 65535);
   const skew = int('--max-skew-seconds (or COVENANT_MAX_SKEW_SECONDS)', flags.maxSkewSeconds ?? io.env.COVENANT_MAX_SKEW_SECONDS, 300, 0, 86_400);
   const body = int('--body-limit (or COVENANT_BODY_LIMIT)', flags.bodyLimit ?? io.env.COVENANT_BODY_LIMIT, 64 * 1024, 1024, 16 << 20);
+  const retentionText = flags.retentionDays ?? io.env.COVENANT_RETENTION_DAYS;
+  const retention = retentionText === undefined || retentionText === '' ? undefined : int('--retention-days (or COVENANT_RETENTION_DAYS)', retentionText, 0, 1, 36_500);
   const host = flags.host ?? io.env.HOST ?? '127.0.0.1';
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -35,6 +38,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       host,
       maxSkewMs: skew * 1000,
       bodyLimitBytes: body,
+      ...(retention !== undefined && { retentionDays: retention }),
     },
   };
 }

@@ -9,7 +9,7 @@ export function auditRoutes(deps: AppDeps): Hono<Env> {
     const v = await deps.log.verify();
     // Entries are named by seq; the server's file paths stay on the server.
     const firstBad = v.firstBad && { seq: v.firstBad.seq, problem: v.firstBad.problem, message: v.firstBad.message };
-    return c.json({ ok: v.ok, entries: v.entries, ...(v.head && { head: v.head }), ...(firstBad && { firstBad }) });
+    return c.json({ ok: v.ok, entries: v.entries, ...(v.head && { head: v.head }), ...(v.pruned && { pruned: v.pruned }), ...(firstBad && { firstBad }) });
   });
   return app;
 }
