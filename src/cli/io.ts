@@ -2,6 +2,8 @@
 // tests can run commands in-process and commands never reach for globals.
 export interface Io {
   readonly stdout: (text: string) => void;
+  /** for long output: resolves once the text is taken, so a slow reader holds the writer back */
+  readonly stdoutAsync: (text: string) => Promise<void>;
   readonly stderr: (text: string) => void;
   readonly stdin: () => Promise<string>;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -20,6 +22,7 @@ export async function readStream(stream: NodeJS.ReadableStream): Promise<string>
 
 export const processIo = (): Io => ({
   stdout: (t) => process.stdout.write(t),
+  stdoutAsync: (t) => (process.stdout.write(t) ? Promise.resolve() : new Promise((resolve) => process.stdout.once('drain', () => resolve()))),
   stderr: (t) => process.stderr.write(t),
   stdin: () => readStream(process.stdin),
   env: process.env,

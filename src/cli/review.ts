@@ -63,7 +63,7 @@ export async function auditExport(flags: DataFlags & PeriodFlags & { format: 'nd
   if (!range) return Exit.invalid;
   const log = await openLog(flags, io);
   let digest: ExportDigest | undefined;
-  for await (const chunk of exportLog(log, range, flags.format, (d) => (digest = d))) io.stdout(chunk);
+  for await (const chunk of exportLog(log, range, flags.format, (d) => (digest = d))) await io.stdoutAsync(chunk);
   await log.close();
   if (digest) {
     if (flags.digest) await writeFile(flags.digest, JSON.stringify(digest, null, 2) + '\n');
