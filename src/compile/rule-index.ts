@@ -8,6 +8,22 @@ import { ancestors, covers } from './source.js';
 
 const MEMO_LIMIT = 50_000;
 
+/** A memo of computed lists, bounded: when full it starts over rather than grow. */
+function memo<T>(compute: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let hit = cache.get(key);
+    if (hit === undefined) {
+      hit = compute(key);
+      if (cache.size >= MEMO_LIMIT) cache.clear();
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}
+
+const keyOf = (...ids: Id[]): string => ids.join('\u0000');
+
 export function buildIndex(rules: readonly Rule[]): RuleIndex {
   const byListedCategory = new Map<Id, Rule[]>();
   const anyCategory: Rule[] = [];
@@ -23,33 +39,21 @@ export function buildIndex(rules: readonly Rule[]): RuleIndex {
     }
   }
 
-  const categoryMemo = new Map<Id, readonly Rule[]>();
-  const byCategory = (category: Id): readonly Rule[] => {
-    let hit = categoryMemo.get(category);
-    if (hit) return hit;
+  const byCategory = memo((category: Id): readonly Rule[] => {
     const seen = new Set<Rule>(anyCategory);
     for (const c of [category, ...ancestors(category)]) for (const r of byListedCategory.get(c) ?? []) seen.add(r);
-    hit = [...seen].sort((a, b) => a.order - b.order);
-    if (categoryMemo.size >= MEMO_LIMIT) categoryMemo.clear();
-    categoryMemo.set(category, hit);
-    return hit;
-  };
+    return [...seen].sort((a, b) => a.order - b.order);
+  });
 
-  const memo = new Map<string, readonly Rule[]>();
-  const candidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly Rule[] => {
-    const key = `${provider}\u0000${recipient}\u0000${legalBasis}\u0000${purpose}\u0000${category}`;
-    let hit = memo.get(key);
-    if (hit) return hit;
-    hit = byCategory(category).filter((r) => matchesStatic(r, provider, recipient, legalBasis, purpose));
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(key, hit);
-    return hit;
-  };
-  const nearMemo = new Map<string, readonly ScoredRule[]>();
-  const nearCandidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly ScoredRule[] => {
-    const key = `${provider}\u0000${recipient}\u0000${legalBasis}\u0000${purpose}\u0000${category}`;
-    let hit = nearMemo.get(key);
-    if (hit) return hit;
+  const staticMatches = memo((key: string): readonly Rule[] => {
+    const [provider, recipient, legalBasis, purpose, category] = key.split('\u0000') as [Id, Id, Id, Id, Id];
+    return byCategory(category).filter((r) => matchesStatic(r, provider, recipient, legalBasis, purpose));
+  });
+  const candidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly Rule[] =>
+    staticMatches(keyOf(provider, recipient, legalBasis, purpose, category));
+
+  const near = memo((key: string): readonly ScoredRule[] => {
+    const [provider, recipient, legalBasis, purpose, category] = key.split('\u0000') as [Id, Id, Id, Id, Id];
     const scored: ScoredRule[] = [];
     for (const rule of byCategory(category)) {
       if (rule.effect !== 'permit') continue;
@@ -60,11 +64,11 @@ export function buildIndex(rules: readonly Rule[]): RuleIndex {
         Number(rule.purposes !== undefined && !covers(rule.purposes, purpose));
       if (misses <= NEAR) scored.push({ rule, misses });
     }
-    hit = scored.sort((a, b) => a.misses - b.misses || a.rule.order - b.rule.order);
-    if (nearMemo.size >= MEMO_LIMIT) nearMemo.clear();
-    nearMemo.set(key, hit);
-    return hit;
-  };
+    return scored.sort((a, b) => a.misses - b.misses || a.rule.order - b.rule.order);
+  });
+  const nearCandidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly ScoredRule[] =>
+    near(keyOf(provider, recipient, legalBasis, purpose, category));
+
   return { candidates, byCategory, nearCandidates };
 }
 

@@ -15,6 +15,7 @@ import type {
 import { evaluateCondition, type ConditionOutcome, type Facts } from '../conditions/index.js';
 import { isoTime, parseRequestTime, within } from '../compile/time.js';
 import { covers } from '../compile/source.js';
+import { matchesStatic } from '../compile/rule-index.js';
 import { reasonMessage, type MessageParams } from './messages.js';
 import { nearMisses } from './near-miss.js';
 import { mergeObligations } from './obligations.js';
@@ -100,13 +101,7 @@ function decideCategory(
 
 /** Every field of CONTRACT 2.2(4) but time and `when`: what the index answers for us. */
 export function matchesRequest(rule: Rule, r: CheckedRequest, category: Id): boolean {
-  return (
-    (!rule.providers || rule.providers.has(r.provider)) &&
-    (!rule.recipients || rule.recipients.has(r.recipient)) &&
-    (!rule.legalBases || rule.legalBases.has(r.legalBasis)) &&
-    (!rule.purposes || covers(rule.purposes, r.purpose)) &&
-    (!rule.categories || covers(rule.categories, category))
-  );
+  return matchesStatic(rule, r.provider, r.recipient, r.legalBasis, r.purpose) && (!rule.categories || covers(rule.categories, category));
 }
 
 export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: EvaluateOptions = {}): Evaluation {
