@@ -5,7 +5,7 @@ import { ok } from '../domain/types.js';
 import { checkRequest } from './request.js';
 import { evaluate, type EvaluateOptions } from './decide.js';
 
-export { checkRequest, parseRequest } from './request.js';
+export { checkIds, checkRequest, parseRequest } from './request.js';
 export { evaluate, everyRule, indexed, exchangeTime, type EvaluateOptions } from './decide.js';
 
 export interface DecideInput {

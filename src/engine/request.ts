@@ -24,8 +24,11 @@ export function parseRequest(raw: unknown): Result<DecisionRequest, RequestFault
 
 export function checkRequest(covenant: Covenant, raw: unknown): Result<CheckedRequest, RequestFault> {
   const parsed = parseRequest(raw);
-  if (!parsed.ok) return parsed;
-  const r = parsed.value;
+  return parsed.ok ? checkIds(covenant, parsed.value) : parsed;
+}
+
+/** The ids of a well-formed request against a covenant: each must be defined (CONTRACT 2.2(1)). */
+export function checkIds(covenant: Covenant, r: DecisionRequest): Result<CheckedRequest, RequestFault> {
   const errors: RequestError[] = [];
   const known = (path: string, id: string, map: ReadonlyMap<string, unknown>, noun: string): void => {
     if (!map.has(id)) errors.push({ path, message: `unknown ${noun} \`${id}\`` });

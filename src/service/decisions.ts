@@ -2,7 +2,7 @@
 // decide -> append -> answer: no decision leaves before it is durably in the log.
 import type { Covenant } from '../domain/covenant.js';
 import type { Decision, RequestError } from '../domain/types.js';
-import { checkRequest, evaluate, parseRequest } from '../engine/index.js';
+import { checkIds, evaluate, parseRequest } from '../engine/index.js';
 import { parseRequestTime } from '../compile/time.js';
 import type { Caller, DecisionLog, EntryDraft } from '../audit/types.js';
 
@@ -69,11 +69,8 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   }
   // INVARIANT: one read of the current version per request, so it never sees a mix of two.
   const covenant = deps.covenant();
-  const checked = checkRequest(covenant, request);
-  if (!checked.ok) {
-    const status = checked.error.kind === 'malformed' ? 400 : 422;
-    return refuse(deps, caller, route, { status, title: status === 400 ? 'malformed request' : 'unknown ids in request', errors: checked.error.errors }, body);
-  }
+  const checked = checkIds(covenant, request);
+  if (!checked.ok) return refuse(deps, caller, route, { status: 422, title: 'unknown ids in request', errors: checked.error.errors }, body);
   const now = deps.now();
   if (kind === 'decision' && request.requestedAt !== undefined) {
     const t = parseRequestTime(request.requestedAt) ?? Number.NaN;
