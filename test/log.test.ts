@@ -197,3 +197,22 @@ describe('retention', () => {
     expect((await verifyDirectory(dir)).firstBad).toMatchObject({ problem: 'out-of-sequence', seq: r.entries + 1 });
   });
 });
+
+describe('reading a period', () => {
+  it('returns exactly the entries in the period, seeking into large segments', async () => {
+    const dir = tmp();
+    const log = await SegmentLog.open(dir, { segmentBytes: 400_000 });
+    const all: LogEntry[] = [];
+    for (let i = 0; i < 3000; i += 500) all.push(...(await Promise.all(Array.from({ length: 500 }, (_, j) => log.append(draft(i + j))))));
+    expect(segmentFiles(dir).length).toBeGreaterThan(2);
+    for (const [a, b] of [[100, 200], [0, 2999], [1234, 2500], [2990, 2999], [700, 700]] as const) {
+      const from = Date.parse(all[a]!.at);
+      const to = Date.parse(all[b]!.at);
+      const got = [];
+      for await (const e of log.entries({ from, to })) got.push(e.seq);
+      expect(got).toEqual(all.slice(a, b + 1).map((e) => e.seq));
+    }
+    for (const i of [0, 1, 777, 1500, 2999]) expect((await log.get(all[i]!.id))?.seq).toBe(all[i]!.seq);
+    await log.close();
+  });
+});

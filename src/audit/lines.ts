@@ -20,12 +20,12 @@ export async function completeEnd(fh: FileHandle): Promise<number> {
   return 0;
 }
 
-/** Complete lines oldest first; `line` is 1-based. */
-export async function* forwardLines(path: string): AsyncGenerator<{ text: string; line: number }> {
+/** Complete lines oldest first, from byte `start` (a line's start); `line` counts from there, 1-based. */
+export async function* forwardLines(path: string, start = 0): AsyncGenerator<{ text: string; line: number }> {
   const fh = await open(path, 'r');
   const end = await completeEnd(fh).finally(() => fh.close());
-  if (end === 0) return;
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, end: end - 1 }), crlfDelay: Infinity });
+  if (end <= start) return;
+  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, start, end: end - 1 }), crlfDelay: Infinity });
   let line = 0;
   for await (const text of rl) {
     line++;

@@ -227,12 +227,20 @@ export class SegmentLog implements DecisionLog {
   }
 
   async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<LogEntry> {
+    // Times grow with seq (within a little slack), so a period is read from where it starts to
+    // where it ends: the cost follows the entries in the period, not the size of the log.
+    const from = range.from === undefined ? undefined : range.from - SLACK_MS;
+    const to = range.to === undefined ? undefined : range.to + SLACK_MS;
+    let first = true;
     for (const s of this.segments) {
-      if (range.from !== undefined && s.lastAt !== undefined && s.lastAt < range.from - SLACK_MS) continue;
-      if (range.to !== undefined && s.firstAt !== undefined && s.firstAt > range.to + SLACK_MS) break;
-      for await (const { text } of forwardLines(s.file)) {
+      if (from !== undefined && s.lastAt !== undefined && s.lastAt < from) continue;
+      if (to !== undefined && s.firstAt !== undefined && s.firstAt > to) return;
+      const start = first && from !== undefined ? await seekLine(s.file, (e) => Date.parse(e.at) < from) : 0;
+      first = false;
+      for await (const { text } of forwardLines(s.file, start)) {
         const e = JSON.parse(text) as LogEntry;
         const at = Date.parse(e.at);
+        if (to !== undefined && at > to) return;
         if ((range.from === undefined || at >= range.from) && (range.to === undefined || at <= range.to)) yield e;
       }
     }
@@ -382,16 +390,17 @@ async function describe(s: Segment): Promise<void> {
 }
 
 /**
- * Finds the line of an entry by id in one segment: a binary search over byte offsets, since ids
- * grow line by line; then a short scan of the last window.
+ * The offset of the first complete line for which `before` is false: a binary search over byte
+ * offsets, for lines ordered so that `before` holds for a prefix of them (ids and times grow with
+ * seq). Reads a few lines, never the segment.
  */
-async function findById(file: string, id: string): Promise<LogEntry | undefined> {
+async function seekLine(file: string, before: (e: LogEntry) => boolean): Promise<number> {
   const fh = await open(file, 'r');
   try {
     const size = await completeEnd(fh);
     const WINDOW = 1 << 16;
-    // Reads the first whole line that starts at or after `from`, and where it starts.
-    const lineAfter = async (from: number): Promise<{ start: number; end: number; text: string } | undefined> => {
+    // the first whole line that starts at or after `from`
+    const lineAfter = async (from: number): Promise<{ start: number; end: number; entry: LogEntry } | undefined> => {
       let start = from;
       if (from > 0) {
         const nl = await indexOfNewline(fh, from - 1, size);
@@ -399,38 +408,41 @@ async function findById(file: string, id: string): Promise<LogEntry | undefined>
         start = nl + 1;
       }
       if (start >= size) return undefined;
-      const end = await indexOfNewline(fh, start, size);
-      const stop = end === -1 ? size : end;
+      const nl = await indexOfNewline(fh, start, size);
+      const stop = nl === -1 ? size : nl;
       const buf = Buffer.alloc(stop - start);
       await fh.read(buf, 0, buf.length, start);
-      return { start, end: stop + 1, text: buf.toString('utf8') };
+      return { start, end: stop + 1, entry: JSON.parse(buf.toString('utf8')) as LogEntry };
     };
     let lo = 0;
     let hi = size;
+    // INVARIANT: every line that starts before `lo` is before; the answer starts before `hi`,
+    // or is the first line that starts at or after it.
     while (hi - lo > WINDOW) {
       const mid = lo + Math.floor((hi - lo) / 2);
       const line = await lineAfter(mid);
-      if (!line || line.start >= hi) {
-        hi = mid;
-        continue;
-      }
-      const lineId = (JSON.parse(line.text) as LogEntry).id;
-      if (lineId === id) return JSON.parse(line.text) as LogEntry;
-      if (lineId < id) lo = line.end;
+      if (!line || line.start >= hi) hi = mid;
+      else if (before(line.entry)) lo = line.end;
       else hi = line.start;
     }
-    for (let at = lo; at < hi; ) {
+    for (let at = lo; ; ) {
       const line = await lineAfter(at);
-      if (!line) break;
-      const e = JSON.parse(line.text) as LogEntry;
-      if (e.id === id) return e;
-      if (e.id > id) break;
+      if (!line) return size;
+      if (!before(line.entry)) return line.start;
       at = line.end;
     }
-    return undefined;
   } finally {
     await fh.close();
   }
+}
+
+async function findById(file: string, id: string): Promise<LogEntry | undefined> {
+  const offset = await seekLine(file, (e) => e.id < id);
+  for await (const { text } of forwardLines(file, offset)) {
+    const e = JSON.parse(text) as LogEntry;
+    return e.id === id ? e : undefined;
+  }
+  return undefined;
 }
 
 async function indexOfNewline(fh: FileHandle, from: number, size: number): Promise<number> {
