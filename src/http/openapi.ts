@@ -27,7 +27,9 @@ const DESCRIPTIONS: Record<number, string> = {
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: ['decision', 'simulation', 'refusal', 'recovery'] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
-const listParams = Object.entries((schemas.api.$defs.listQuery as { properties: Record<string, object> }).properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery') =>
+  Object.entries((schemas.api.$defs[name] as { properties: Record<string, object> }).properties).map(([param, schema]) => ({ name: param, in: 'query', required: false, schema }));
+const listParams = queryParams('listQuery');
 
 export function openApiDocument(): object {
   const secured = [{ apiKey: [] }];
@@ -50,6 +52,7 @@ export function openApiDocument(): object {
         Problem: problem,
         LogEntry: entry,
         ValidateBody: schemas.api.$defs.validateBody,
+        ImpactBody: JSON.parse(JSON.stringify(schemas.api.$defs.impactBody).replace('"#/$defs/validateBody/properties/files"', '"#/components/schemas/ValidateBody/properties/files"')) as object,
       },
     },
     paths: {
@@ -96,6 +99,83 @@ export function openApiDocument(): object {
           security: secured,
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ValidateBody' } } } },
           responses: { '200': json({ type: 'object', required: ['valid', 'diagnostics'], properties: { valid: { type: 'boolean' }, policyVersion: { type: 'string' }, diagnostics: { type: 'array' } } }), ...problems(400, 401, 403, 413) },
+        },
+      },
+      '/v1/audit/export': {
+        get: {
+          operationId: 'exportLog',
+          summary: 'log entries of every kind in the period, oldest first, streamed (roles auditor, privacy-officer)',
+          security: secured,
+          parameters: queryParams('exportQuery'),
+          responses: {
+            '200': { description: 'NDJSON lines as stored, or CSV', content: { 'application/x-ndjson': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
+            ...problems(400, 401, 403),
+          },
+        },
+      },
+      '/v1/audit/export/digest': {
+        get: {
+          operationId: 'exportDigest',
+          summary: 'the digest that ties an export of the same period and format to the hash chain',
+          security: secured,
+          parameters: queryParams('exportQuery'),
+          responses: { '200': json({ type: 'object', required: ['count', 'sha256'], properties: { count: { type: 'integer' }, firstSeq: { type: ['integer', 'null'] }, lastSeq: { type: ['integer', 'null'] }, firstPrevHash: { type: ['string', 'null'] }, lastHash: { type: ['string', 'null'] }, sha256: { type: 'string' } } }), ...problems(400, 401, 403) },
+        },
+      },
+      '/v1/audit/report': {
+        get: {
+          operationId: 'report',
+          summary: 'the privacy-review report for the period, as JSON or one HTML page (roles auditor, privacy-officer)',
+          security: secured,
+          parameters: queryParams('reportQuery'),
+          responses: {
+            '200': {
+              description: 'the report',
+              content: {
+                'application/json': { schema: { type: 'object', required: ['from', 'to', 'decisions', 'refusals', 'simulations', 'byPair', 'denialReasons', 'policyVersions'], properties: { decisions: { type: 'object', properties: { permit: { type: 'integer' }, deny: { type: 'integer' } } }, refusals: { type: 'integer' }, simulations: { type: 'integer' }, byPair: { type: 'array' }, denialReasons: { type: 'array' }, policyVersions: { type: 'array' } } } },
+                'text/html': { schema: { type: 'string' } },
+              },
+            },
+            ...problems(400, 401, 403),
+          },
+        },
+      },
+      '/v1/decisions/{id}/replay': {
+        get: {
+          operationId: 'replay',
+          summary: 'the recorded request evaluated again under its own policy version and the current one (roles auditor, privacy-officer)',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: (schemas.api.$defs.idParam as { properties: { id: object } }).properties.id }],
+          responses: { '200': json({ type: 'object', required: ['decisionId', 'recorded', 'replayed', 'reproduced', 'current', 'changed'], properties: { decisionId: { type: 'string' }, recorded: { $ref: '#/components/schemas/Decision' }, replayed: { type: ['object', 'null'] }, reproduced: { type: 'boolean' }, current: { type: ['object', 'null'] }, changed: { type: 'boolean' } } }), ...problems(400, 401, 403, 404) },
+        },
+      },
+      '/v1/policy/impact': {
+        post: {
+          operationId: 'impact',
+          summary: 'the logged decisions that posted rule files would flip (roles auditor, privacy-officer)',
+          security: secured,
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ImpactBody' } } } },
+          responses: { '200': json({ type: 'object', required: ['policyVersion', 'evaluated', 'flips'], properties: { policyVersion: { type: 'string' }, evaluated: { type: 'integer' }, flips: { type: 'array', items: { type: 'object', required: ['decisionId', 'recorded', 'now', 'rules'], properties: { decisionId: { type: 'string' }, recorded: { enum: ['permit', 'deny'] }, now: { enum: ['permit', 'deny'] }, rules: { type: 'array', items: { type: 'string' } } } } }, byRule: { type: 'array' } } }), ...problems(400, 401, 403, 413, 422) },
+        },
+      },
+      '/v1/policy/matrix': {
+        get: {
+          operationId: 'matrix',
+          summary: 'who may share which category with whom at a date (roles auditor, privacy-officer)',
+          security: secured,
+          parameters: queryParams('matrixQuery'),
+          responses: {
+            '200': {
+              description: 'the matrix',
+              content: {
+                'application/json': { schema: { type: 'object', required: ['at', 'rows'], properties: { at: { type: 'string' }, policyVersion: { type: 'string' }, rows: { type: 'array', items: { type: 'object', required: ['provider', 'recipient', 'category', 'purposes', 'legalBases', 'rules', 'conditional'], properties: { provider: { type: 'string' }, recipient: { type: 'string' }, category: { type: 'string' }, purposes: { type: 'array', items: { type: 'string' } }, legalBases: { type: 'array', items: { type: 'string' } }, rules: { type: 'array', items: { type: 'string' } }, conditional: { type: 'boolean' } } } } } } },
+                'text/markdown': { schema: { type: 'string' } },
+                'text/csv': { schema: { type: 'string' } },
+                'text/html': { schema: { type: 'string' } },
+              },
+            },
+            ...problems(400, 401, 403),
+          },
         },
       },
       '/healthz': { get: { operationId: 'healthz', summary: 'liveness', responses: { '200': json({ type: 'object' }) } } },
