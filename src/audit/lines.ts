@@ -25,11 +25,37 @@ export async function* forwardLines(path: string, start = 0): AsyncGenerator<{ t
   const fh = await open(path, 'r');
   const end = await completeEnd(fh).finally(() => fh.close());
   if (end <= start) return;
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, start, end: end - 1 }), crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20, start, end: end - 1 });
+  const rl = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.length > 0) yield { text, line };
+  try {
+    for await (const text of rl) {
+      line++;
+      if (text.length > 0) yield { text, line };
+    }
+  } finally {
+    // A reader that stops early must stop the file too, or it is read to its end regardless.
+    rl.close();
+    input.destroy();
+  }
+}
+
+/** The first complete line, read directly: no stream for one line. */
+export async function firstLine(path: string): Promise<string | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const end = await completeEnd(fh);
+    const buf = Buffer.alloc(Math.min(CHUNK, end));
+    let text = '';
+    for (let at = 0; at < end; at += buf.length) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - at), at);
+      const nl = buf.subarray(0, bytesRead).indexOf(10);
+      if (nl !== -1) return text + buf.subarray(0, nl).toString('utf8');
+      text += buf.subarray(0, bytesRead).toString('utf8');
+    }
+    return undefined;
+  } finally {
+    await fh.close();
   }
 }
 

@@ -13,7 +13,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
 import { GENESIS, seal } from './chain.js';
-import { backwardLines, completeEnd, forwardLines } from './lines.js';
+import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
 
@@ -379,10 +379,8 @@ function note(s: Segment, e: LogEntry): void {
 
 /** Reads a segment's first id and time range from its first and last entries. */
 async function describe(s: Segment): Promise<void> {
-  for await (const { text } of forwardLines(s.file)) {
-    note(s, JSON.parse(text) as LogEntry);
-    break;
-  }
+  const first = await firstLine(s.file);
+  if (first !== undefined) note(s, JSON.parse(first) as LogEntry);
   for await (const text of backwardLines(s.file)) {
     note(s, JSON.parse(text) as LogEntry);
     break;
