@@ -2,10 +2,10 @@
 import { verifyDirectory } from '../audit/segment-log.js';
 import { dataPaths } from '../server.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import type { Format } from './options.js';
+import { dataDir, type Format } from './options.js';
 
 export async function auditVerify(flags: { data?: string; format: Format }, io: Io): Promise<ExitCode> {
-  const dir = dataPaths(flags.data ?? (io.env.COVENANT_DATA || 'data')).log;
+  const dir = dataPaths(dataDir(flags, io)).log;
   const v = await verifyDirectory(dir);
   if (flags.format === 'json') io.stdout(JSON.stringify(v, null, 2) + '\n');
   else if (v.ok) io.stdout(`intact: ${v.entries} entries${v.head ? `, head ${v.head.seq} ${v.head.hash}` : ''}${v.pruned ? `; ${v.pruned.count} older entries pruned by retention, up to ${v.pruned.seq}` : ''}\n`);

@@ -6,15 +6,14 @@ import { loadCovenant } from '../loader/files.js';
 import { parseText } from '../loader/parse.js';
 import { hasErrors } from '../compile/index.js';
 import { decide } from '../engine/index.js';
-import { parseRequestTime, parseInstant } from '../compile/time.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { folders, type FolderFlags } from './options.js';
+import { flagTime, folders, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
 export async function decideCommand(file: string | undefined, flags: FolderFlags & { at?: string }, io: Io): Promise<ExitCode> {
   let at: number | undefined;
   if (flags.at !== undefined) {
-    at = /^\d{4}-\d{2}-\d{2}$/.test(flags.at) ? parseInstant(flags.at, 'from') : parseRequestTime(flags.at);
+    at = flagTime(flags.at);
     if (at === undefined) {
       io.stderr(`error: --at \`${flags.at}\` is not an RFC 3339 date-time (e.g. 2025-03-01T10:00:00Z) or a date\n`);
       return Exit.invalid;

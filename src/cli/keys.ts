@@ -4,9 +4,8 @@ import type { Role } from '../audit/types.js';
 import { dataPaths } from '../server.js';
 import { loadCovenant } from '../loader/files.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { folders, type FolderFlags, type Format } from './options.js';
+import { dataDir, folders, type FolderFlags, type Format } from './options.js';
 
-const dataDir = (flags: { data?: string }, io: Io): string => flags.data ?? (io.env.COVENANT_DATA || 'data');
 
 export async function keysAdd(flags: FolderFlags & { role?: string; partner?: string; name?: string; data?: string }, io: Io): Promise<ExitCode> {
   const role = flags.role as Role | undefined;

@@ -1,5 +1,6 @@
 // Options shared by commands: the rule folders (flags, then env, then defaults; CONTRACT 1).
 import type { Folders } from '../loader/files.js';
+import { parseInstant, parseRequestTime } from '../compile/time.js';
 import type { Io } from './io.js';
 
 export interface FolderFlags {
@@ -18,3 +19,11 @@ export function folders(flags: FolderFlags, io: Io): Folders {
 
 
 export type Format = 'text' | 'json';
+
+/** The data folder: --data, then COVENANT_DATA, then ./data. */
+export const dataDir = (flags: { data?: string }, io: Io): string => flags.data ?? (io.env.COVENANT_DATA || 'data');
+
+/** A time given on the command line: an RFC 3339 date-time, or a date (its start, or its end). */
+export function flagTime(text: string, bound: 'from' | 'until' = 'from'): number | undefined {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseInstant(text, bound) : parseRequestTime(text);
+}

@@ -11,7 +11,6 @@ import type { LogEntry } from '../audit/types.js';
 import { dataPaths } from '../server.js';
 import { loadCovenant } from '../loader/files.js';
 import { hasErrors } from '../compile/index.js';
-import { parseInstant, parseRequestTime } from '../compile/time.js';
 import { exportLog, type ExportDigest } from '../service/export.js';
 import { buildReport } from '../service/report.js';
 import { renderReportHtml } from '../service/report-html.js';
@@ -20,7 +19,7 @@ import { buildMatrix, renderMatrix } from '../engine/matrix.js';
 import type { Covenant } from '../domain/covenant.js';
 import { GENESIS } from '../audit/chain.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { folders, type FolderFlags } from './options.js';
+import { dataDir, flagTime, folders, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
 interface DataFlags {
@@ -31,14 +30,13 @@ interface PeriodFlags {
   to?: string;
 }
 
-const dataDir = (flags: DataFlags, io: Io): string => flags.data ?? (io.env.COVENANT_DATA || 'data');
 const openLog = (flags: DataFlags, io: Io): Promise<SegmentLog> => SegmentLog.open(dataPaths(dataDir(flags, io)).log, { readOnly: true });
 
 /** --from and --to: a date-time, or a date (from its start, to its end). */
 function period(flags: PeriodFlags, io: Io): { from?: number; to?: number } | undefined {
   const one = (text: string | undefined, bound: 'from' | 'until', flag: string): number | undefined | null => {
     if (text === undefined) return undefined;
-    const t = /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseInstant(text, bound) : parseRequestTime(text);
+    const t = flagTime(text, bound);
     if (t === undefined) {
       io.stderr(`error: ${flag} \`${text}\` is not a date or an RFC 3339 date-time\n`);
       return null;
@@ -171,7 +169,7 @@ export async function impactCommand(flags: DataFlags & FolderFlags & PeriodFlags
 }
 
 export async function matrixCommand(flags: FolderFlags & { at?: string; format: 'md' | 'csv' | 'html' | 'json' }, io: Io): Promise<ExitCode> {
-  const at = flags.at === undefined ? io.now() : /^\d{4}-\d{2}-\d{2}$/.test(flags.at) ? parseInstant(flags.at, 'from') : parseRequestTime(flags.at);
+  const at = flags.at === undefined ? io.now() : flagTime(flags.at);
   if (at === undefined) {
     io.stderr(`error: --at \`${flags.at}\` is not a date or an RFC 3339 date-time\n`);
     return Exit.invalid;

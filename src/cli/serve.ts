@@ -1,7 +1,7 @@
 // `covenant serve [--port N] [--data DIR]`: the service (CONTRACT 3), until SIGTERM or SIGINT.
 import { startServer } from '../server.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { folders, type FolderFlags } from './options.js';
+import { dataDir, folders, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
 export interface ServeFlags extends FolderFlags {
@@ -33,7 +33,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
     ok: true,
     value: {
       folders: folders(flags, io),
-      dataDir: flags.data ?? (io.env.COVENANT_DATA || 'data'),
+      dataDir: dataDir(flags, io),
       port,
       host,
       maxSkewMs: skew * 1000,
