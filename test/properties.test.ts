@@ -6,6 +6,10 @@ import { checkRequest, evaluate, everyRule } from '../src/engine/index.js';
 import type { Covenant } from '../src/domain/covenant.js';
 import type { Evaluation } from '../src/domain/types.js';
 import { doc, mustCompile } from './helpers.js';
+import { covers } from '../src/compile/source.js';
+import { within } from '../src/compile/time.js';
+import { evaluateCondition } from '../src/conditions/index.js';
+import { factsOf } from '../src/engine/decide.js';
 import { oracle } from './oracle.js';
 import { CATEGORIES, ruleArb, scenarioArb, type Generated } from './arbitraries.js';
 
@@ -155,6 +159,44 @@ describe('engine laws', () => {
         expect(yaml).toEqual(json);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('near misses', () => {
+  it('are the closest permit rules for the category, as a naive count of misses finds them', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const c = build(s);
+        const d = run(c, s.request);
+        const t = Date.parse(String((s.request as { requestedAt: string }).requestedAt));
+        for (const cat of d.categories) {
+          if (cat.decision !== 'deny' || cat.reason !== 'no-permitting-rule') {
+            expect(d.nearMisses.filter((n) => n.category === cat.category)).toEqual([]);
+            continue;
+          }
+          const r = s.request as { provider: string; recipient: string; purpose: string; legalBasis: string };
+          const scored = c.rules
+            .filter((rule) => rule.effect === 'permit' && (!rule.categories || covers(rule.categories, cat.category)))
+            .map((rule) => {
+              const fields =
+                Number(!!rule.providers && !rule.providers.has(r.provider)) +
+                Number(!!rule.recipients && !rule.recipients.has(r.recipient)) +
+                Number(!!rule.legalBases && !rule.legalBases.has(r.legalBasis)) +
+                Number(!!rule.purposes && !covers(rule.purposes, r.purpose));
+              const facts = factsOf(s.request as never);
+              const other = Number(!within(rule.validity, t)) + Number(!!rule.when && evaluateCondition(rule.when, facts) !== 'holds');
+              return { id: rule.id, order: rule.order, fields, score: fields + other };
+            })
+            .filter((x) => x.fields <= 2 && x.score > 0)
+            .sort((a, b) => a.score - b.score || a.order - b.order)
+            .slice(0, 3)
+            .map((x) => x.id);
+          expect(d.nearMisses.filter((n) => n.category === cat.category).map((n) => n.rule)).toEqual(scored);
+          for (const n of d.nearMisses) expect(n.misses.length).toBeGreaterThan(0);
+        }
+      }),
+      RUNS,
     );
   });
 });
