@@ -92,7 +92,7 @@ function unique<T extends { id: string }>(items: Located<T>[], noun: string, out
       first.set(item.value.id, item);
       continue;
     }
-    const there = where(diagnostic('error', '', '', { doc: earlier.doc, path: [...earlier.path, 'id'] }));
+    const there = where(earlier.doc, [...earlier.path, 'id']);
     out.push(
       diagnostic('error', 'duplicate-id', `${noun} \`${item.value.id}\` is defined twice (first at ${there})`, {
         doc: item.doc,

@@ -82,8 +82,11 @@ export function diagnostic(
   };
 }
 
-export const where = (d: Diagnostic): string =>
-  d.file === undefined ? '' : `${d.file}${d.line !== undefined ? `:${d.line}:${d.column ?? 1}` : ''}`;
+/** `file:line:col` of a path inside a document, for messages that point at another place. */
+export function where(doc: ParsedDocument, path: Path): string {
+  const pos = doc.locate(path);
+  return pos ? `${doc.file}:${pos.line}:${pos.column}` : doc.file;
+}
 
 /** Ancestors of a dotted id, nearest first: `a.b.c` gives `a.b`, `a`. */
 export function ancestors(id: Id): Id[] {
