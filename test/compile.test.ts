@@ -43,8 +43,8 @@ describe('load-time errors', () => {
   });
 
   it('names the allowed values of an enum and a missing field', () => {
-    const list = errors(diagnose('rules:\n  - id: r1\n    effect: allow\n'));
-    expect(list.map((d) => d.message).sort()).toEqual(['missing required field `citation`', 'must be one of `permit`, `deny`']);
+    const list = errors(diagnose('rules:\n  - id: r1\n    effect: allow\n  - id: r2\n    citation: c\n'));
+    expect(list.map((d) => d.message).sort()).toEqual(['missing required field `effect`', 'must be one of `permit`, `deny`']);
     expect(list.find((d) => d.message.startsWith('must be one of'))).toMatchObject({ line: 3, column: 13, path: '/rules/0/effect' });
   });
 
@@ -151,6 +151,10 @@ describe('warnings', () => {
 
   it('warns of a legal basis no permit rule can use', () => {
     expect(warnings('rules:\n  - { id: p, citation: c, effect: permit, providers: [c] }\n')).toContain('unused-legal-basis');
+  });
+
+  it('warns of a rule or legal basis without a citation, and cites its id instead', () => {
+    expect(warnings('rules:\n  - { id: r1, effect: permit }\npartners:\n')).toEqual(['missing-citation']);
   });
 
   it('warns of expired items when given the time', () => {

@@ -71,12 +71,13 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
   const legalBases = new Map<Id, LegalBasis>();
   for (const item of c.legalBases) {
     const lb = item.value;
+    if (lb.citation === undefined) out.push(diagnostic('warning', 'missing-citation', `legal basis \`${lb.id}\` has no citation; decisions will name its id instead`, { doc: item.doc, path: [...item.path, 'id'] }));
     refs(item, 'providers', lb.providers, 'partners');
     refs(item, 'categories', lb.categories, 'categories');
     refs(item, 'purposes', lb.purposes, 'purposes');
     legalBases.set(lb.id, {
       id: lb.id,
-      citation: lb.citation,
+      citation: lb.citation ?? lb.id,
       providers: new Set(lb.providers),
       categories: lb.categories,
       ...(lb.purposes && { purposes: lb.purposes }),
@@ -87,6 +88,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
   const rules: Rule[] = [];
   c.rules.forEach((item, order) => {
     const r = item.value;
+    if (r.citation === undefined) out.push(diagnostic('warning', 'missing-citation', `rule \`${r.id}\` has no citation; decisions will cite its id instead`, { doc: item.doc, path: [...item.path, 'id'] }));
     refs(item, 'providers', r.providers, 'partners');
     refs(item, 'recipients', r.recipients, 'partners');
     refs(item, 'categories', r.categories, 'categories');
@@ -106,7 +108,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
     rules.push({
       id: r.id,
       order,
-      citation: r.citation,
+      citation: r.citation ?? r.id,
       effect: r.effect,
       ...(r.providers && { providers: new Set(r.providers) }),
       ...(r.recipients && { recipients: new Set(r.recipients) }),

@@ -23,7 +23,7 @@ export interface RawPurpose {
 }
 export interface RawLegalBasis {
   id: Id;
-  citation: string;
+  citation?: string;
   providers: Id[];
   categories: Id[];
   purposes?: Id[];
@@ -32,7 +32,7 @@ export interface RawLegalBasis {
 }
 export interface RawRule {
   id: Id;
-  citation: string;
+  citation?: string;
   effect: 'permit' | 'deny';
   providers?: Id[];
   recipients?: Id[];
@@ -47,11 +47,11 @@ export interface RawRule {
 }
 export interface RawFile {
   covenant?: RawCovenant;
-  partners?: RawPartner[];
-  dataCategories?: RawCategory[];
-  purposes?: RawPurpose[];
-  legalBases?: RawLegalBasis[];
-  rules?: RawRule[];
+  partners?: RawPartner[] | null;
+  dataCategories?: RawCategory[] | null;
+  purposes?: RawPurpose[] | null;
+  legalBases?: RawLegalBasis[] | null;
+  rules?: RawRule[] | null;
 }
 
 export type Path = readonly (string | number)[];
