@@ -7,7 +7,7 @@ const CORE = ['src/domain/**', 'src/schema/**', 'src/conditions/**', 'src/compil
 const edge = (name) => ({ group: name, message: 'the core is pure: no I/O, HTTP, storage or CLI here (STYLE.md)' });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'test-results/**', 'test/generated/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'test-results/**', 'test/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,4 @@
 // The one composition root: picks the implementations and wires them together.
-import { join } from 'node:path';
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { SegmentLog } from './audit/segment-log.js';
@@ -11,6 +10,7 @@ import type { Diagnostic } from './domain/types.js';
 import type { DecisionLog } from './audit/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { dataPaths } from './data-paths.js';
 
 export interface ServeConfig {
   readonly folders: Folders;
@@ -30,11 +30,7 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export const dataPaths = (dataDir: string) => ({
-  log: join(dataDir, 'log'),
-  keys: join(dataDir, 'keys.json'),
-  policies: join(dataDir, 'policies'),
-});
+export { dataPaths } from './data-paths.js';
 
 /** The log, with each append's time reported (append latency is what fsync costs us). */
 function timed(log: DecisionLog, observe: (seconds: number) => void): DecisionLog {

@@ -1,6 +1,6 @@
 // `covenant audit verify`: the check of GET /v1/audit/verify, offline. 0 intact, 1 altered or incomplete.
 import { verifyDirectory } from '../audit/segment-log.js';
-import { dataPaths } from '../server.js';
+import { dataPaths } from '../data-paths.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import { dataDir, type Format } from './options.js';
 

@@ -1,7 +1,7 @@
 // `covenant keys add|list|revoke`: API keys. `add` prints the key once, and nothing else, on stdout.
 import { KeyStore, ROLES } from '../keys/store.js';
 import type { Role } from '../audit/types.js';
-import { dataPaths } from '../server.js';
+import { dataPaths } from '../data-paths.js';
 import { loadCovenant } from '../loader/files.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import { dataDir, folders, type FolderFlags, type Format } from './options.js';

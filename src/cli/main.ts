@@ -2,13 +2,22 @@
 // returns its exit status (CONTRACT 4).
 import { Command, CommanderError, Option } from 'commander';
 import { Exit, processIo, type ExitCode, type Io } from './io.js';
-import { validateCommand } from './validate.js';
-import { testCommand } from './test.js';
-import { decideCommand } from './decide.js';
-import { serveCommand } from './serve.js';
-import { keysAdd, keysList, keysRevoke } from './keys.js';
-import { auditVerify } from './audit.js';
-import { auditExport, auditReplay, auditReport, impactCommand, matrixCommand, verifyExport } from './review.js';
+// Commands are imported when they run, so that `decide` does not load the HTTP server.
+const validateCommand: typeof import('./validate.js').validateCommand = async (...a) => (await import('./validate.js')).validateCommand(...a);
+const testCommand: typeof import('./test.js').testCommand = async (...a) => (await import('./test.js')).testCommand(...a);
+const decideCommand: typeof import('./decide.js').decideCommand = async (...a) => (await import('./decide.js')).decideCommand(...a);
+const serveCommand: typeof import('./serve.js').serveCommand = async (...a) => (await import('./serve.js')).serveCommand(...a);
+const keysAdd: typeof import('./keys.js').keysAdd = async (...a) => (await import('./keys.js')).keysAdd(...a);
+const keysList: typeof import('./keys.js').keysList = async (...a) => (await import('./keys.js')).keysList(...a);
+const keysRevoke: typeof import('./keys.js').keysRevoke = async (...a) => (await import('./keys.js')).keysRevoke(...a);
+const auditVerify: typeof import('./audit.js').auditVerify = async (...a) => (await import('./audit.js')).auditVerify(...a);
+const review = (): Promise<typeof import('./review.js')> => import('./review.js');
+const auditExport: typeof import('./review.js').auditExport = async (...a) => (await review()).auditExport(...a);
+const auditReplay: typeof import('./review.js').auditReplay = async (...a) => (await review()).auditReplay(...a);
+const auditReport: typeof import('./review.js').auditReport = async (...a) => (await review()).auditReport(...a);
+const impactCommand: typeof import('./review.js').impactCommand = async (...a) => (await review()).impactCommand(...a);
+const matrixCommand: typeof import('./review.js').matrixCommand = async (...a) => (await review()).matrixCommand(...a);
+const verifyExport: typeof import('./review.js').verifyExport = async (...a) => (await review()).verifyExport(...a);
 
 const folderOptions = (cmd: Command): Command =>
   cmd

@@ -8,7 +8,7 @@ import { SegmentLog } from '../audit/segment-log.js';
 import { PolicyArchive } from '../audit/policy-archive.js';
 import { verifyLines, type Line } from '../audit/verify.js';
 import type { LogEntry } from '../audit/types.js';
-import { dataPaths } from '../server.js';
+import { dataPaths } from '../data-paths.js';
 import { loadCovenant } from '../loader/files.js';
 import { hasErrors } from '../compile/index.js';
 import { exportLog, type ExportDigest } from '../service/export.js';

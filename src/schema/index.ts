@@ -31,9 +31,13 @@ export interface SchemaError {
 
 export type Validator = (data: unknown) => readonly SchemaError[];
 
+/** Compiles on first use, once: a command that never reads a test file never compiles its schema. */
 export function compile(schema: object): Validator {
-  const validate: ValidateFunction = ajv.compile(schema);
-  return (data) => (validate(data) ? [] : toSchemaErrors(validate.errors ?? []));
+  let validate: ValidateFunction | undefined;
+  return (data) => {
+    validate ??= ajv.compile(schema);
+    return validate(data) ? [] : toSchemaErrors(validate.errors ?? []);
+  };
 }
 
 export const validateRequestSchema: Validator = compile({ $ref: 'request.schema.json' });
