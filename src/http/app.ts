@@ -17,10 +17,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use('*', async function accessLog(c, next) {
     const started = process.hrtime.bigint();
     await next();
-    const caller = c.get('caller');
     // Never the key, never the body: method, route, status, time and which key was used. A
     // successful request is routine (the decision log and metrics keep it); the rest is news.
     const level = c.res.status < 400 ? 'debug' : 'info';
+    if (!deps.logger.isLevelEnabled(level)) return;
+    const caller = c.get('caller');
     deps.logger[level](
       { method: c.req.method, path: c.req.routePath, status: c.res.status, ms: Number(process.hrtime.bigint() - started) / 1e6, ...(caller && { keyId: caller.keyId, role: caller.role }) },
       'request',
