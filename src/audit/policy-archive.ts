@@ -1,6 +1,8 @@
 // Every policy version ever loaded, kept under its policyVersion, so that any recorded decision
 // can be evaluated again exactly as it was. The index of versions is small state: lowdb.
-import { mkdir, readFile, rename, writeFile, access } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile, access } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { policyVersionOf } from '../compile/version.js';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -53,9 +55,33 @@ export class PolicyArchive {
     }
   }
 
+  verify(): Promise<{ ok: boolean; altered: string[] }> {
+    return verifyArchive(this.dir);
+  }
+
   versions(): Index['versions'] {
     return this.index.data.versions;
   }
 }
 
 export const filesOf = (documents: readonly ParsedDocument[]): ArchivedFile[] => documents.map((d) => ({ name: d.name, text: d.text }));
+
+/**
+ * Checks every archived version against its name, without changing anything: its files must hash
+ * to the policyVersion they are kept under, so a replay evaluates exactly what was in force.
+ */
+export async function verifyArchive(dir: string): Promise<{ ok: boolean; altered: string[] }> {
+  const altered: string[] = [];
+  const files = await readdir(join(dir, 'versions')).catch(() => [] as string[]);
+  for (const f of files.filter((x) => x.endsWith('.json'))) {
+    const expected = `sha256:${f.slice(0, -'.json'.length)}`;
+    try {
+      const stored = JSON.parse(await readFile(join(dir, 'versions', f), 'utf8')) as { files: ArchivedFile[] };
+      const actual = policyVersionOf(stored.files.map((x) => ({ name: x.name, digest: createHash('sha256').update(x.text).digest('hex') })));
+      if (actual !== expected) altered.push(expected);
+    } catch {
+      altered.push(expected);
+    }
+  }
+  return { ok: altered.length === 0, altered };
+}

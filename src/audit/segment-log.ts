@@ -296,12 +296,16 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
   const files = await readdir(segDir).then((f) => f.filter((x) => SEGMENT.test(x)).sort(), () => [] as string[]);
   let checkpoint: Manifest['checkpoint'] = null;
   let pruned: Manifest['pruned'] = null;
-  try {
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-    checkpoint = manifest.checkpoint;
-    pruned = manifest.pruned ?? null;
-  } catch {
-    checkpoint = null;
+  const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => undefined);
+  if (manifestText !== undefined) {
+    try {
+      const manifest = JSON.parse(manifestText) as Manifest;
+      checkpoint = manifest.checkpoint;
+      pruned = manifest.pruned ?? null;
+    } catch {
+      // The manifest holds the checkpoint and the pruned prefix: without it, truncation could pass.
+      return { ok: false, entries: 0, firstBad: { problem: 'unreadable', message: 'the log manifest (manifest.json) cannot be read: it was damaged or altered' } };
+    }
   }
   let atCheckpoint: string | undefined;
   async function* lines(): AsyncIterable<Line> {

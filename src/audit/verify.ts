@@ -54,3 +54,9 @@ export async function verifyLines(lines: AsyncIterable<Line>, start: ChainStart 
 function fail(entries: number, prev: ChainStart, firstBad: NonNullable<Verification['firstBad']>): Verification {
   return { ok: false, entries, ...(prev.seq > 0 && { head: prev }), firstBad };
 }
+
+/** A log that verifies but whose archive of policy versions was altered is not intact either. */
+export function withArchive(v: Verification, archive: { ok: boolean; altered: readonly string[] } | undefined): Verification {
+  if (!v.ok || !archive || archive.ok) return v;
+  return { ...v, ok: false, firstBad: { problem: 'altered', message: `archived policy version ${archive.altered.join(', ')} was altered: its files no longer match its hash` } };
+}

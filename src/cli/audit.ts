@@ -1,12 +1,14 @@
 // `covenant audit verify`: the check of GET /v1/audit/verify, offline. 0 intact, 1 altered or incomplete.
 import { verifyDirectory } from '../audit/segment-log.js';
+import { verifyArchive } from '../audit/policy-archive.js';
+import { withArchive } from '../audit/verify.js';
 import { dataPaths } from '../data-paths.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import { dataDir, type Format } from './options.js';
 
 export async function auditVerify(flags: { data?: string; format: Format }, io: Io): Promise<ExitCode> {
-  const dir = dataPaths(dataDir(flags, io)).log;
-  const v = await verifyDirectory(dir);
+  const paths = dataPaths(dataDir(flags, io));
+  const v = withArchive(await verifyDirectory(paths.log), await verifyArchive(paths.policies));
   if (flags.format === 'json') io.stdout(JSON.stringify(v, null, 2) + '\n');
   else if (v.ok) io.stdout(`intact: ${v.entries} entries${v.head ? `, head ${v.head.seq} ${v.head.hash}` : ''}${v.pruned ? `; ${v.pruned.count} older entries pruned by retention, up to ${v.pruned.seq}` : ''}\n`);
   else {

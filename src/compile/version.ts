@@ -1,9 +1,11 @@
 // policyVersion: one hash over the name and exact bytes of every rule file loaded, in load order.
 import { createHash } from 'node:crypto';
-import type { ParsedDocument } from '../domain/types.js';
 
-export function policyVersion(documents: readonly ParsedDocument[]): string {
+/** From each file's name and the sha256 (hex) of its bytes. */
+export function policyVersionOf(files: readonly { readonly name: string; readonly digest: string }[]): string {
   const h = createHash('sha256');
-  for (const d of documents) h.update(`${d.name}\u0000${d.digest}\n`);
+  for (const f of files) h.update(`${f.name}\u0000${f.digest}\n`);
   return `sha256:${h.digest('hex')}`;
 }
+
+export const policyVersion = policyVersionOf;
