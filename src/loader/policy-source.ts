@@ -84,11 +84,15 @@ export class PolicySource {
       this.timer = setTimeout(() => void this.reload().catch(() => undefined), debounceMs);
     };
     for (const dir of new Set([this.folders.policies, this.folders.rules])) {
+      let w: FSWatcher;
       try {
-        this.watchers.push(watch(dir, { recursive: true }, schedule));
+        w = watch(dir, { recursive: true }, schedule);
       } catch {
-        this.watchers.push(watch(dir, schedule));
+        w = watch(dir, schedule);
       }
+      // A folder that goes away must not take the service with it: the last valid version serves.
+      w.on('error', () => schedule());
+      this.watchers.push(w);
     }
   }
 
