@@ -128,6 +128,15 @@ describe('replay and impact', () => {
   });
 });
 
+describe('refusals on the review routes', () => {
+  it('records a malformed impact body as a refusal, like every other route', async () => {
+    const r = await s.call('POST', '/v1/policy/impact', { key: s.keys['privacy-officer'], raw: '{"files": [', headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    const last = await s.call('GET', '/v1/decisions?kind=refusal&limit=1', { key: s.keys.auditor });
+    expect(last.body.items[0]).toMatchObject({ kind: 'refusal', route: 'POST /v1/policy/impact', status: 400 });
+  });
+});
+
 describe('matrix route', () => {
   it('answers JSON and the other formats at a date', async () => {
     const m = await s.call('GET', '/v1/policy/matrix?at=2025-06-01', { key: s.keys['privacy-officer'] });

@@ -27,16 +27,29 @@ export function allow(deps: AppDeps, ...roles: Role[]): MiddlewareHandler<Env> {
   return async function allowRoles(c, next) {
     const caller = c.get('caller');
     if (!roles.includes(caller.role)) {
-      const outcome = await refuse(deps, caller, routeOf(c), {
-        status: 403,
-        title: 'forbidden',
-        errors: [{ path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` }],
-      });
-      deps.metrics.refusals.inc({ status: String(outcome.status) });
-      return problem(c, outcome.status === 503 ? 503 : 403, outcome.status === 503 ? 'the refusal could not be recorded' : 'forbidden', 'errors' in outcome ? outcome.errors : []);
+      return refusal(c, deps, routeOf(c), 403, 'forbidden', [
+        { path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` },
+      ]);
     }
     await next();
   };
+}
+
+/**
+ * Records the refusal of an authenticated caller and answers it as a problem (CONTRACT 3); a
+ * refusal that cannot be recorded is answered 503, like a decision.
+ */
+export async function refusal(
+  c: Context<Env>,
+  deps: AppDeps,
+  route: string,
+  status: 400 | 403 | 413 | 422,
+  title: string,
+  errors: readonly { path: string; message: string }[],
+): Promise<Response> {
+  const outcome = await refuse(deps, c.get('caller'), route, { status, title, errors: errors.map((e) => ({ path: e.path, message: e.message })) });
+  deps.metrics.refusals.inc({ status: String(outcome.status) });
+  return outcome.status === 503 ? problem(c, 503, 'the refusal could not be recorded', outcome.errors) : problem(c, status, title, outcome.errors);
 }
 
 export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;

@@ -2,8 +2,7 @@
 // decide -> append -> answer: no decision leaves before it is durably in the log.
 import type { Covenant } from '../domain/covenant.js';
 import type { Decision, RequestError } from '../domain/types.js';
-import { checkIds, evaluate, parseRequest } from '../engine/index.js';
-import { parseRequestTime } from '../compile/time.js';
+import { checkIds, evaluate, exchangeTime, parseRequest } from '../engine/index.js';
 import type { Caller, DecisionLog, EntryDraft } from '../audit/types.js';
 
 export interface DecisionDeps {
@@ -20,7 +19,7 @@ export type Outcome =
   | { readonly status: 400 | 403 | 413 | 422; readonly title: string; readonly errors: readonly RequestError[] }
   | { readonly status: 503; readonly title: string; readonly errors: readonly RequestError[] };
 
-const unavailable: Outcome = {
+const unavailable: Extract<Outcome, { status: 503 }> = {
   status: 503,
   title: 'the decision could not be recorded',
   errors: [{ path: '', message: 'the decision log is not writable; no decision was made. Try again later' }],
@@ -33,7 +32,7 @@ export async function refuse(
   route: string,
   outcome: Extract<Outcome, { status: 400 | 403 | 413 | 422 }>,
   request?: unknown,
-): Promise<Outcome> {
+): Promise<Exclude<Outcome, { status: 200 }>> {
   const now = deps.now();
   const draft: EntryDraft = {
     kind: 'refusal',
@@ -73,8 +72,7 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   if (!checked.ok) return refuse(deps, caller, route, { status: 422, title: 'unknown ids in request', errors: checked.error.errors }, body);
   const now = deps.now();
   if (kind === 'decision' && request.requestedAt !== undefined) {
-    const t = parseRequestTime(request.requestedAt) ?? Number.NaN;
-    if (!(Math.abs(t - now) <= deps.maxSkewMs)) {
+    if (!(Math.abs(exchangeTime(checked.value, now) - now) <= deps.maxSkewMs)) {
       return refuse(
         deps,
         caller,

@@ -4,7 +4,7 @@ import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.j
 import { validateIdParam, validateListQuery } from '../../schema/index.js';
 import type { EntryKind, ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, readJson } from '../middleware.js';
+import { allow, readJson, refusal } from '../middleware.js';
 import { problem } from '../problem.js';
 
 export function decisionRoutes(deps: AppDeps): Hono<Env> {
@@ -60,11 +60,6 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
   return app;
 }
 
-/** A 400 for a bad query or path parameter, recorded as a refusal. */
-async function refused(c: Context<Env>, deps: AppDeps, route: string, errors: readonly { path: string; message: string }[]): Promise<Response> {
-  const outcome = await refuse(deps, c.get('caller'), route, { status: 400, title: 'malformed request', errors: errors.map((e) => ({ path: e.path, message: e.message })) });
-  deps.metrics.refusals.inc({ status: String(outcome.status) });
-  return problem(c, outcome.status === 503 ? 503 : 400, outcome.status === 503 ? 'the refusal could not be recorded' : 'malformed request', 'errors' in outcome ? outcome.errors : []);
-}
-
-export { refused };
+/** A 400 for a bad query, path parameter or body, recorded as a refusal. */
+export const refused = (c: Context<Env>, deps: AppDeps, route: string, errors: readonly { path: string; message: string }[]): Promise<Response> =>
+  refusal(c, deps, route, 400, 'malformed request', errors);

@@ -6,10 +6,8 @@ import { compileCovenant, hasErrors } from '../../compile/index.js';
 import { parseText } from '../../loader/parse.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, readJson } from '../middleware.js';
-import { problem } from '../problem.js';
+import { allow, readJson, refusal } from '../middleware.js';
 import { refused } from './decisions.js';
-import { refuse } from '../../service/decisions.js';
 
 export function policyRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -32,10 +30,7 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
 
   app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), async function validatePolicy(c) {
     const body = await readJson(c, Math.max(deps.bodyLimitBytes, 8 << 20));
-    if (!body.ok) {
-      const outcome = await refuse(deps, c.get('caller'), 'POST /v1/policy/validate', { status: body.status, title: body.title, errors: [{ path: '', message: body.message }] });
-      return problem(c, outcome.status, body.title, 'errors' in outcome ? outcome.errors : []);
-    }
+    if (!body.ok) return refusal(c, deps, 'POST /v1/policy/validate', body.status, body.title, [{ path: '', message: body.message }]);
     const errors = validateValidateBody(body.value);
     if (errors.length > 0) return refused(c, deps, 'POST /v1/policy/validate', errors);
     const files = (body.value as { files: { name: string; content: string }[] }).files;
