@@ -30,7 +30,7 @@ export const everyRule: CandidateSource = (c) => c.rules;
 
 export interface EvaluateOptions {
   readonly candidates?: CandidateSource;
-  /** near misses cost a scan of the category's rules; the bench and tests can leave them out */
+  /** near misses look at every near permit rule of a denied category; the bench and tests can leave them out */
   readonly explain?: boolean;
 }
 
