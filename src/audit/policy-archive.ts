@@ -58,10 +58,6 @@ export class PolicyArchive {
   verify(): Promise<{ ok: boolean; altered: string[] }> {
     return verifyArchive(this.dir);
   }
-
-  versions(): Index['versions'] {
-    return this.index.data.versions;
-  }
 }
 
 export const filesOf = (documents: readonly ParsedDocument[]): ArchivedFile[] => documents.map((d) => ({ name: d.name, text: d.text }));
