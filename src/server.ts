@@ -7,7 +7,6 @@ import { KeyStore } from './keys/store.js';
 import { PolicySource } from './loader/policy-source.js';
 import type { Folders } from './loader/files.js';
 import type { Diagnostic } from './domain/types.js';
-import type { DecisionLog } from './audit/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { dataPaths } from './data-paths.js';
@@ -32,20 +31,6 @@ export interface Running {
 
 export { dataPaths } from './data-paths.js';
 
-/** The log, with each append's time reported (append latency is what fsync costs us). */
-function timed(log: DecisionLog, observe: (seconds: number) => void): DecisionLog {
-  return Object.assign(Object.create(log) as DecisionLog, {
-    append: async (draft: Parameters<DecisionLog['append']>[0]) => {
-      const started = process.hrtime.bigint();
-      try {
-        return await log.append(draft);
-      } finally {
-        observe(Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    },
-  });
-}
-
 export async function startServer(config: ServeConfig): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
   // Asynchronous: a log line must not hold up an answer; flushed on close.
   const logger = config.logger ?? pino({ name: 'covenant', level: process.env.COVENANT_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
@@ -53,7 +38,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   const paths = dataPaths(config.dataDir);
   const metrics = createMetrics({ defaults: true });
 
-  const log = await SegmentLog.open(paths.log);
+  const log = await SegmentLog.open(paths.log, { onWrite: (seconds) => metrics.appendSeconds.observe(seconds) });
   if (log.recovery) {
     logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
   }
@@ -86,7 +71,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   pruneTimer.unref();
 
   const app = createApp({
-    log: timed(log, (seconds) => metrics.appendSeconds.observe(seconds)),
+    log,
     keys,
     policy: source,
     archive,

@@ -92,6 +92,25 @@ function conformance(name: string, open: (dir: string) => Promise<DecisionLog>):
 conformance('segment log', (dir) => SegmentLog.open(dir));
 conformance('segment log with tiny segments', (dir) => SegmentLog.open(dir, { segmentBytes: 4096 }));
 
+describe('a decision serialised once', () => {
+  it('is stored exactly as JSON.stringify would store the whole entry, and verifies', async () => {
+    const drafts = Array.from({ length: 20 }, (_, i) => {
+      const { note: __, ...d } = draft(i, { decision: i % 2 ? 'permit' : 'deny' }) as EntryDraft & { note?: number };
+      return d as EntryDraft;
+    });
+    const [plain, ready] = [await SegmentLog.open(tmp()), await SegmentLog.open(tmp())];
+    for (const d of drafts) {
+      const a = await plain.append(d);
+      const b = await ready.append(d, 'decision' in d ? JSON.stringify(d.decision) : undefined);
+      expect(b).toEqual(a);
+    }
+    expect(readFileSync(segmentFiles(ready['dir'])[0]!, 'utf8')).toBe(readFileSync(segmentFiles(plain['dir'])[0]!, 'utf8'));
+    expect(await ready.verify()).toMatchObject({ ok: true, entries: 20 });
+    await plain.close();
+    await ready.close();
+  });
+});
+
 describe('tamper evidence', () => {
   it('names an altered entry', async () => {
     const { dir, log } = await filled(40);

@@ -12,7 +12,7 @@ import { createHash, getRandomValues } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
-import { GENESIS, seal } from './chain.js';
+import { GENESIS, draftText, seal } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
@@ -47,6 +47,8 @@ export interface SegmentLogOptions {
   readonly now?: () => number;
   /** for the command line beside a running service: never writes, never sets a torn tail aside */
   readonly readOnly?: boolean;
+  /** told the time of each durable write (one group commit of `entries` entries), for metrics */
+  readonly onWrite?: (seconds: number, entries: number) => void;
 }
 
 const SEGMENT = /^(\d{12})\.ndjson$/;
@@ -56,7 +58,7 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 // time order, so time-based shortcuts allow this much slack.
 const SLACK_MS = 60_000;
 
-type Pending = { draft: EntryDraft; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
+type Pending = { draft: EntryDraft; text: string; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -90,7 +92,7 @@ export class SegmentLog implements DecisionLog {
   }
 
   static async open(dir: string, opts: SegmentLogOptions = {}): Promise<SegmentLog> {
-    const options = { segmentBytes: 32 << 20, checkpointMs: 1000, now: Date.now, readOnly: false, ...opts };
+    const options = { segmentBytes: 32 << 20, checkpointMs: 1000, now: Date.now, readOnly: false, onWrite: () => undefined, ...opts };
     const segDir = join(dir, 'segments');
     if (!options.readOnly) await mkdir(segDir, { recursive: true });
     const manifest = new Low<Manifest>(new JSONFile(join(dir, 'manifest.json')), { checkpoint: null });
@@ -130,10 +132,16 @@ export class SegmentLog implements DecisionLog {
     return this.failure === undefined;
   }
 
-  append(draft: EntryDraft): Promise<LogEntry> {
+  append(draft: EntryDraft, decisionJson?: string): Promise<LogEntry> {
     if (this.failure) return Promise.reject(this.failure);
+    let text: string;
+    try {
+      text = draftText(draft, decisionJson);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, resolve, reject });
+      this.queue.push({ draft, text, resolve, reject });
       if (!this.writing) void this.flush();
     });
   }
@@ -144,14 +152,15 @@ export class SegmentLog implements DecisionLog {
     while (this.queue.length > 0 && !this.failure) {
       const batch = this.queue.splice(0);
       let { seq, hash } = this.head;
-      let text = '';
-      const sealed = batch.map(({ draft }) => {
-        const { entry, line } = seal(draft, ++seq, hash);
+      let lines = '';
+      const sealed = batch.map(({ draft, text }) => {
+        const { entry, line } = seal(draft, text, ++seq, hash);
         hash = entry.hash;
-        text += line + '\n';
+        lines += line + '\n';
         return entry;
       });
-      const bytes = Buffer.from(text, 'utf8');
+      const bytes = Buffer.from(lines, 'utf8');
+      const started = process.hrtime.bigint();
       try {
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
         // INVARIANT: the file is open with O_DSYNC, so the write returns only once the data is on
@@ -164,6 +173,7 @@ export class SegmentLog implements DecisionLog {
         for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
         break;
       }
+      this.options.onWrite(Number(process.hrtime.bigint() - started) / 1e9, batch.length);
       this.size += bytes.length;
       this.head = { seq, hash };
       const active = this.segments[this.segments.length - 1] as Segment;

@@ -69,8 +69,11 @@ export interface DecisionLog {
    * steps back, so the log can find an entry by id with a binary search.
    */
   newId(now: number): string;
-  /** durably appends (fsync) before it resolves; rejects when the entry could not be recorded */
-  append(draft: EntryDraft): Promise<LogEntry>;
+  /**
+   * Durably appends (fsync) before it resolves; rejects when the entry could not be recorded.
+   * `decisionJson`, when given, is JSON.stringify(draft.decision), already made for the answer.
+   */
+  append(draft: EntryDraft, decisionJson?: string): Promise<LogEntry>;
   get(id: string): Promise<LogEntry | undefined>;
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
   /** entries in order, oldest first, streamed */

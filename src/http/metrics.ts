@@ -22,6 +22,6 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     unauthenticated: new Counter({ name: 'covenant_unauthenticated_total', help: 'requests without a valid key', registers: [registry] }),
     reloads: new Counter({ name: 'covenant_policy_reloads_total', help: 'policy reloads by result', labelNames: ['result'], registers: [registry] }),
     decisionSeconds: new Histogram({ name: 'covenant_decision_seconds', help: 'time to decide and record', labelNames: ['kind'], buckets, registers: [registry] }),
-    appendSeconds: new Histogram({ name: 'covenant_log_append_seconds', help: 'time to append durably to the decision log', buckets, registers: [registry] }),
+    appendSeconds: new Histogram({ name: 'covenant_log_append_seconds', help: 'time of one durable write to the decision log (a group commit of one or more entries)', buckets, registers: [registry] }),
   };
 }

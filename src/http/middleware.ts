@@ -56,6 +56,9 @@ export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePat
 
 export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413; title: string; message: string };
 
+// Stateless between calls (no streaming), so one decoder serves every request.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Reads a JSON body within the size limit, without trusting Content-Length alone. */
 export async function readJson(c: Context, limit: number): Promise<Body> {
   const declared = Number(c.req.header('content-length') ?? '0');
@@ -68,7 +71,7 @@ export async function readJson(c: Context, limit: number): Promise<Body> {
   }
   if (buf.byteLength > limit) return { ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` };
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf)) as unknown };
+    return { ok: true, value: JSON.parse(utf8.decode(buf)) as unknown };
   } catch {
     return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid JSON' };
   }

@@ -1,7 +1,7 @@
 // API keys (CONTRACT 3): long random secrets, stored only as hashes, compared in constant time.
 // A small state, so lowdb keeps it; a running service re-reads the file when it changes, which
 // is how a revocation from `covenant keys revoke` reaches it within seconds.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
@@ -27,11 +27,14 @@ interface KeyFile {
 
 // The secret carries 256 bits of randomness, so a plain sha256 cannot be reversed or guessed;
 // a slow password hash would only slow every request down.
-const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+const digest = (key: string): Buffer => hash('sha256', key, 'buffer');
+const NO_HASH = Buffer.alloc(32);
 const KEY = /^cov_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 export class KeyStore {
   private mtime = 0;
+  /** by key id, with the stored hash as bytes: what every request looks up */
+  private byId = new Map<string, { record: KeyRecord; hash: Buffer }>();
 
   private constructor(private readonly db: Low<KeyFile>, private readonly path: string) {}
 
@@ -50,6 +53,14 @@ export class KeyStore {
     if (!force && m === this.mtime) return;
     this.mtime = m;
     await this.db.read();
+    this.reindex();
+  }
+
+  private reindex(): void {
+    // A record whose hash is not 32 bytes (a hand-edited file) cannot match any key.
+    this.byId = new Map(
+      this.db.data.keys.map((record) => [record.id, { record, hash: Buffer.from(record.hash, 'hex') }] as const).filter(([, k]) => k.hash.length === 32),
+    );
   }
 
   async add(input: { role: Role; partner?: string; name?: string }, now: Date): Promise<{ key: string; record: KeyRecord }> {
@@ -66,6 +77,7 @@ export class KeyStore {
     await this.db.update((d) => {
       d.keys.push(record);
     });
+    this.reindex();
     return { key, record };
   }
 
@@ -87,11 +99,10 @@ export class KeyStore {
   /** The caller a bearer key belongs to, or undefined for an unknown or revoked key. */
   authenticate(key: string): Caller | undefined {
     const m = KEY.exec(key);
-    const record = m ? this.db.data.keys.find((k) => k.id === m[1]) : undefined;
+    const known = m?.[1] === undefined ? undefined : this.byId.get(m[1]);
+    const record = known?.record;
     // Hash and compare even when the id is unknown, so timing does not tell ids apart.
-    const given = digest(key);
-    const stored = record ? Buffer.from(record.hash, 'hex') : Buffer.alloc(32);
-    const equal = timingSafeEqual(given, stored);
+    const equal = timingSafeEqual(digest(key), known?.hash ?? NO_HASH);
     if (!record || !equal || record.revokedAt) return undefined;
     return { keyId: record.id, role: record.role, ...(record.partner !== undefined && { partner: record.partner }) };
   }

@@ -15,7 +15,8 @@ export interface DecisionDeps {
 }
 
 export type Outcome =
-  | { readonly status: 200; readonly decision: Decision }
+  /** `json` is the decision as sent and as recorded: serialised once */
+  | { readonly status: 200; readonly decision: Decision; readonly json: string }
   | { readonly status: 400 | 403 | 413 | 422; readonly title: string; readonly errors: readonly RequestError[] }
   | { readonly status: 503; readonly title: string; readonly errors: readonly RequestError[] };
 
@@ -88,10 +89,11 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   }
   const id = deps.newId(now);
   const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
+  const json = JSON.stringify(decision);
   try {
-    await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion });
+    await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, json);
   } catch {
     return unavailable;
   }
-  return { status: 200, decision };
+  return { status: 200, decision, json };
 }

@@ -7,21 +7,24 @@ import type { AppDeps, Env } from '../deps.js';
 import { allow, readJson, refusal } from '../middleware.js';
 import { problem } from '../problem.js';
 
+const JSON_TYPE = { 'content-type': 'application/json' } as const;
+
 export function decisionRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
 
+  const decisionDeps = { ...deps, covenant: () => deps.policy.current().covenant };
   const decideRoute = (kind: 'decision' | 'simulation', route: string) =>
     async function decide(c: Context<Env>): Promise<Response> {
       const caller = c.get('caller');
       const started = process.hrtime.bigint();
       const body = await readJson(c, deps.bodyLimitBytes);
       const outcome: Outcome = body.ok
-        ? await decideAndRecord({ ...deps, covenant: () => deps.policy.current().covenant }, caller, body.value, kind, route)
+        ? await decideAndRecord(decisionDeps, caller, body.value, kind, route)
         : await refuse(deps, caller, route, { status: body.status, title: body.title, errors: [{ path: '', message: body.message }] });
       if (outcome.status === 200) {
         deps.metrics.decisions.inc({ kind, outcome: outcome.decision.decision });
         deps.metrics.decisionSeconds.observe({ kind }, Number(process.hrtime.bigint() - started) / 1e9);
-        return c.json(outcome.decision, 200);
+        return c.body(outcome.json, 200, JSON_TYPE);
       }
       if (outcome.status === 503) deps.logger.error({ route }, 'decision log not writable: answered 503');
       else deps.metrics.refusals.inc({ status: String(outcome.status) });
