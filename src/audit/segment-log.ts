@@ -12,7 +12,7 @@ import { createHash, getRandomValues } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
-import { GENESIS, draftText, seal } from './chain.js';
+import { GENESIS, draftText, lineBound, sealInto, type DraftText } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
@@ -57,8 +57,9 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 // Entries are appended in the order they were decided; concurrent decisions can be a little out of
 // time order, so time-based shortcuts allow this much slack.
 const SLACK_MS = 60_000;
+const SCRATCH_MAX = 4 << 20;
 
-type Pending = { draft: EntryDraft; text: string; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
+type Pending = { draft: EntryDraft; text: DraftText; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -68,6 +69,7 @@ export class SegmentLog implements DecisionLog {
   private checkpointed = 0;
   private readonly ids = monotonicFactory(pooledRandom());
   private lastIdTime = 0;
+  private scratch = Buffer.alloc(0);
 
   private constructor(
     private readonly dir: string,
@@ -134,7 +136,7 @@ export class SegmentLog implements DecisionLog {
 
   append(draft: EntryDraft, decisionJson?: string): Promise<LogEntry> {
     if (this.failure) return Promise.reject(this.failure);
-    let text: string;
+    let text: DraftText;
     try {
       text = draftText(draft, decisionJson);
     } catch (e) {
@@ -152,14 +154,18 @@ export class SegmentLog implements DecisionLog {
     while (this.queue.length > 0 && !this.failure) {
       const batch = this.queue.splice(0);
       let { seq, hash } = this.head;
-      let lines = '';
-      const sealed = batch.map(({ draft, text }) => {
-        const { entry, line } = seal(draft, text, ++seq, hash);
-        hash = entry.hash;
-        lines += line + '\n';
+      let room = 0;
+      for (const p of batch) room += lineBound(p.text, hash);
+      const out = this.scratchFor(room);
+      let end = 0;
+      const sealed = batch.map(({ draft, text }): LogEntry => {
+        const line = sealInto(out, end, text, ++seq, hash);
+        const entry = { ...draft, seq, prevHash: hash, hash: line.hash };
+        hash = line.hash;
+        end = line.end;
         return entry;
       });
-      const bytes = Buffer.from(lines, 'utf8');
+      const bytes = out.subarray(0, end);
       const started = process.hrtime.bigint();
       try {
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
@@ -181,6 +187,17 @@ export class SegmentLog implements DecisionLog {
       batch.forEach((p, i) => p.resolve(sealed[i] as LogEntry));
     }
     this.writing = false;
+  }
+
+  /**
+   * The buffer a batch is sealed into. One is kept and reused, since a batch is written before the
+   * next is sealed; a batch larger than any before (up to a few MiB) makes it grow.
+   */
+  private scratchFor(bytes: number): Buffer {
+    if (bytes <= this.scratch.length) return this.scratch;
+    const fresh = Buffer.allocUnsafe(Math.max(bytes, 2 * this.scratch.length));
+    if (fresh.length <= SCRATCH_MAX) this.scratch = fresh;
+    return fresh;
   }
 
   private async rotate(firstSeq: number): Promise<void> {
