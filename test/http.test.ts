@@ -1,5 +1,6 @@
 // The service of CONTRACT 3, through a real server on a loopback port.
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,34 @@ describe('deciding', () => {
     }
     expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: '{"provider": ', headers: { 'content-type': 'application/json' } })).status).toBe(400);
     expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: 'x'.repeat(70_000) })).status).toBe(413);
+  });
+
+  it('refuses a chunked body once it passes the limit, without waiting for its end', async () => {
+    // The client would send 64 MiB; the server must answer after about its limit (64 KiB here).
+    const url = new URL('/v1/decisions', s.url);
+    const chunk = Buffer.alloc(16 << 10, 0x20);
+    const { status, sent } = await new Promise<{ status: number; sent: number }>((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${s.keys.belastingdienst}`, 'content-type': 'application/json' } }, (res) => {
+        answered = true;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, sent }));
+      });
+      req.on('error', (e) => (answered ? undefined : reject(e)));
+      const pump = (): void => {
+        while (!answered && sent < 64 << 20) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(16 << 20);
+    const refusals = await s.call('GET', '/v1/decisions?kind=refusal&limit=5', { key: s.keys.auditor });
+    expect(refusals.body.items.some((e: { status: number }) => e.status === 413)).toBe(true);
   });
 
   it('holds requestedAt of a decision to the clock window, but not of a simulation', async () => {

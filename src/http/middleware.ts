@@ -1,5 +1,6 @@
 // Authentication, roles and bodies. Each is a factory returning a named middleware.
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Role } from '../audit/types.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
@@ -53,6 +54,26 @@ export async function refusal(
 }
 
 export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;
+
+/**
+ * Stops reading a chunked body (one without Content-Length) once it passes `limit` bytes, and
+ * refuses it; readJson alone would take in the whole body before it could tell it was too large.
+ */
+export function limitChunkedBody(deps: AppDeps, limit: number): MiddlewareHandler<Env> {
+  const limited = bodyLimit({
+    maxSize: limit,
+    onError: (c) => refusal(c as Context<Env>, deps, routeOf(c), 413, 'request body too large', [{ path: '', message: `the body may be at most ${limit} bytes` }]),
+  });
+  return async function limitChunked(c, next) {
+    // A body with a Content-Length cannot be longer than it says (HTTP framing), and readJson
+    // checks that length first. Only chunked bodies take the slower, counted read.
+    if (c.req.header('transfer-encoding') === undefined) return next();
+    return limited(c, next);
+  };
+}
+
+/** Bodies that carry a covenant's files may be larger than a decision request. */
+export const filesLimit = (deps: AppDeps): number => Math.max(deps.bodyLimitBytes, 8 << 20);
 
 export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413; title: string; message: string };
 

@@ -6,7 +6,7 @@ import { compileCovenant, hasErrors } from '../../compile/index.js';
 import { parseText } from '../../loader/parse.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, readJson, refusal } from '../middleware.js';
+import { allow, filesLimit, limitChunkedBody, readJson, refusal } from '../middleware.js';
 import { refused } from './decisions.js';
 
 export function policyRoutes(deps: AppDeps): Hono<Env> {
@@ -28,8 +28,8 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
     });
   });
 
-  app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), async function validatePolicy(c) {
-    const body = await readJson(c, Math.max(deps.bodyLimitBytes, 8 << 20));
+  app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), limitChunkedBody(deps, filesLimit(deps)), async function validatePolicy(c) {
+    const body = await readJson(c, filesLimit(deps));
     if (!body.ok) return refusal(c, deps, 'POST /v1/policy/validate', body.status, body.title, [{ path: '', message: body.message }]);
     const errors = validateValidateBody(body.value);
     if (errors.length > 0) return refused(c, deps, 'POST /v1/policy/validate', errors);
