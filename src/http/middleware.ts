@@ -55,23 +55,6 @@ export async function refusal(
 
 export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;
 
-/**
- * Stops reading a chunked body (one without Content-Length) once it passes `limit` bytes, and
- * refuses it; readJson alone would take in the whole body before it could tell it was too large.
- */
-export function limitChunkedBody(deps: AppDeps, limit: number): MiddlewareHandler<Env> {
-  const limited = bodyLimit({
-    maxSize: limit,
-    onError: (c) => refusal(c as Context<Env>, deps, routeOf(c), 413, 'request body too large', [{ path: '', message: `the body may be at most ${limit} bytes` }]),
-  });
-  return async function limitChunked(c, next) {
-    // A body with a Content-Length cannot be longer than it says (HTTP framing), and readJson
-    // checks that length first. Only chunked bodies take the slower, counted read.
-    if (c.req.header('transfer-encoding') === undefined) return next();
-    return limited(c, next);
-  };
-}
-
 /** Bodies that carry a covenant's files may be larger than a decision request. */
 export const filesLimit = (deps: AppDeps): number => Math.max(deps.bodyLimitBytes, 8 << 20);
 
@@ -80,17 +63,30 @@ export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413
 // Stateless between calls (no streaming), so one decoder serves every request.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+const tooLarge = (limit: number): Body => ({ ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` });
+
+/**
+ * Whether a chunked body passes `limit`: counted as it arrives, reading stops there rather than
+ * taking the body in whole. Hono's bodyLimit counts; it is slower, so only chunked bodies use it.
+ */
+async function chunkedOverLimit(c: Context, limit: number): Promise<boolean> {
+  let over = false;
+  await bodyLimit({ maxSize: limit, onError: () => ((over = true), new Response(null, { status: 413 })) })(c, async () => undefined);
+  return over;
+}
+
 /** Reads a JSON body within the size limit, without trusting Content-Length alone. */
 export async function readJson(c: Context, limit: number): Promise<Body> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > limit) return { ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` };
+  if (Number(c.req.header('content-length') ?? '0') > limit) return tooLarge(limit);
   let buf: ArrayBuffer;
   try {
+    // A body with a Content-Length cannot be longer than it says (HTTP framing); a chunked one can.
+    if (c.req.header('transfer-encoding') !== undefined && (await chunkedOverLimit(c, limit))) return tooLarge(limit);
     buf = await c.req.arrayBuffer();
   } catch {
     return { ok: false, status: 400, title: 'unreadable body', message: 'the request body could not be read' };
   }
-  if (buf.byteLength > limit) return { ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` };
+  if (buf.byteLength > limit) return tooLarge(limit);
   try {
     return { ok: true, value: JSON.parse(utf8.decode(buf)) as unknown };
   } catch {

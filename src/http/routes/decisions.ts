@@ -4,7 +4,7 @@ import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.j
 import { validateIdParam, validateListQuery } from '../../schema/index.js';
 import type { EntryKind, ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, limitChunkedBody, readJson, refusal } from '../middleware.js';
+import { allow, readJson, refusal } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
@@ -31,9 +31,8 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
       return problem(c, outcome.status, outcome.title, outcome.errors);
     };
 
-  const limit = limitChunkedBody(deps, deps.bodyLimitBytes);
-  app.post('/v1/decisions', allow(deps, 'partner'), limit, decideRoute('decision', 'POST /v1/decisions'));
-  app.post('/v1/simulations', allow(deps, 'privacy-officer', 'auditor'), limit, decideRoute('simulation', 'POST /v1/simulations'));
+  app.post('/v1/decisions', allow(deps, 'partner'), decideRoute('decision', 'POST /v1/decisions'));
+  app.post('/v1/simulations', allow(deps, 'privacy-officer', 'auditor'), decideRoute('simulation', 'POST /v1/simulations'));
 
   app.get('/v1/decisions', allow(deps, 'auditor'), async function listDecisions(c) {
     const query = c.req.query();

@@ -6,7 +6,7 @@ import { compileCovenant, hasErrors } from '../../compile/index.js';
 import { parseText } from '../../loader/parse.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, filesLimit, limitChunkedBody, readJson, refusal } from '../middleware.js';
+import { allow, filesLimit, readJson, refusal } from '../middleware.js';
 import { refused } from './decisions.js';
 
 export function policyRoutes(deps: AppDeps): Hono<Env> {
@@ -28,7 +28,7 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
     });
   });
 
-  app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), limitChunkedBody(deps, filesLimit(deps)), async function validatePolicy(c) {
+  app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), async function validatePolicy(c) {
     const body = await readJson(c, filesLimit(deps));
     if (!body.ok) return refusal(c, deps, 'POST /v1/policy/validate', body.status, body.title, [{ path: '', message: body.message }]);
     const errors = validateValidateBody(body.value);

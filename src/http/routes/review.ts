@@ -9,7 +9,7 @@ import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
 import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery, type Validator } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, filesLimit, limitChunkedBody, readJson, refusal } from '../middleware.js';
+import { allow, filesLimit, readJson, refusal } from '../middleware.js';
 import { problem } from '../problem.js';
 import { refused } from './decisions.js';
 
@@ -75,7 +75,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     return c.json(r.value);
   });
 
-  app.post('/v1/policy/impact', reviewers, limitChunkedBody(deps, filesLimit(deps)), async function policyImpact(c) {
+  app.post('/v1/policy/impact', reviewers, async function policyImpact(c) {
     const body = await readJson(c, filesLimit(deps));
     if (!body.ok) return refusal(c, deps, 'POST /v1/policy/impact', body.status, body.title, [{ path: '', message: body.message }]);
     const errors = validateImpactBody(body.value);
