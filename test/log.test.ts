@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
-import type { DecisionLog, EntryDraft, LogEntry } from '../src/audit/types.js';
+import type { DecisionLog, EntryDraft, LogEntry, Verification } from '../src/audit/types.js';
 
 const ulid = monotonicFactory();
 const caller = { keyId: 'k1', role: 'partner' as const, partner: 'a' };
@@ -111,53 +111,39 @@ describe('a decision serialised once', () => {
   });
 });
 
+/** Fills a log of 40 entries, lets `edit` change its lines in place, and verifies what is left. */
+async function firstBadAfter(edit: (ls: string[], entries: LogEntry[]) => void): Promise<Verification['firstBad']> {
+  const { dir, log, entries } = await filled(40);
+  await log.close();
+  const [file] = segmentFiles(dir);
+  const ls = lines(file!);
+  edit(ls, entries);
+  write(file!, ls);
+  return (await verifyDirectory(dir)).firstBad;
+}
+
 describe('tamper evidence', () => {
   it('names an altered entry', async () => {
-    const { dir, log } = await filled(40);
-    await log.close();
-    const [file] = segmentFiles(dir);
-    const ls = lines(file!);
-    ls[12] = ls[12]!.replace('"decision":"permit"', '"decision":"deny"').replace('"decision":"deny"', '"decision":"permit"');
-    write(file!, ls);
-    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 13, problem: 'altered' });
+    const firstBad = await firstBadAfter((ls) => {
+      ls[12] = ls[12]!.replace('"decision":"permit"', '"decision":"deny"').replace('"decision":"deny"', '"decision":"permit"');
+    });
+    expect(firstBad).toMatchObject({ seq: 13, problem: 'altered' });
   });
 
   it('names a removed entry', async () => {
-    const { dir, log } = await filled(40);
-    await log.close();
-    const [file] = segmentFiles(dir);
-    const ls = lines(file!);
-    ls.splice(20, 1);
-    write(file!, ls);
-    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 21, problem: 'out-of-sequence' });
+    expect(await firstBadAfter((ls) => void ls.splice(20, 1))).toMatchObject({ seq: 21, problem: 'out-of-sequence' });
   });
 
   it('names an inserted entry, even one with a valid hash of its own', async () => {
-    const { dir, log, entries } = await filled(40);
-    await log.close();
-    const [file] = segmentFiles(dir);
-    const ls = lines(file!);
-    ls.splice(10, 0, JSON.stringify(entries[5]));
-    write(file!, ls);
-    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 11, problem: 'out-of-sequence' });
+    expect(await firstBadAfter((ls, entries) => void ls.splice(10, 0, JSON.stringify(entries[5])))).toMatchObject({ seq: 11, problem: 'out-of-sequence' });
   });
 
   it('names reordered entries', async () => {
-    const { dir, log } = await filled(40);
-    await log.close();
-    const [file] = segmentFiles(dir);
-    const ls = lines(file!);
-    [ls[30], ls[31]] = [ls[31]!, ls[30]!];
-    write(file!, ls);
-    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 31, problem: 'out-of-sequence' });
+    expect(await firstBadAfter((ls) => void ([ls[30], ls[31]] = [ls[31]!, ls[30]!]))).toMatchObject({ seq: 31, problem: 'out-of-sequence' });
   });
 
   it('notices entries cut off the end, through the checkpoint', async () => {
-    const { dir, log } = await filled(40);
-    await log.close();
-    const [file] = segmentFiles(dir);
-    write(file!, lines(file!).slice(0, 35));
-    expect((await verifyDirectory(dir)).firstBad).toMatchObject({ seq: 36, problem: 'truncated' });
+    expect(await firstBadAfter((ls) => void ls.splice(35))).toMatchObject({ seq: 36, problem: 'truncated' });
   });
 
   it('notices a flipped byte anywhere', async () => {
