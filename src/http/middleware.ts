@@ -60,9 +60,6 @@ export const filesLimit = (deps: AppDeps): number => Math.max(deps.bodyLimitByte
 
 export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413; title: string; message: string };
 
-// Stateless between calls (no streaming), so one decoder serves every request.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 const tooLarge = (limit: number): Body => ({ ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` });
 
 /**
@@ -78,17 +75,23 @@ async function chunkedOverLimit(c: Context, limit: number): Promise<boolean> {
 /** Reads a JSON body within the size limit, without trusting Content-Length alone. */
 export async function readJson(c: Context, limit: number): Promise<Body> {
   if (Number(c.req.header('content-length') ?? '0') > limit) return tooLarge(limit);
-  let buf: ArrayBuffer;
+  let text: string;
   try {
     // A body with a Content-Length cannot be longer than it says (HTTP framing); a chunked one can.
     if (c.req.header('transfer-encoding') !== undefined && (await chunkedOverLimit(c, limit))) return tooLarge(limit);
-    buf = await c.req.arrayBuffer();
+    // text(), not arrayBuffer(): the server decodes its own buffer, where arrayBuffer() would copy
+    // it into a new ArrayBuffer first; measured, that copy was a tenth of a decision's CPU time.
+    text = await c.req.text();
   } catch {
     return { ok: false, status: 400, title: 'unreadable body', message: 'the request body could not be read' };
   }
-  if (buf.byteLength > limit) return tooLarge(limit);
+  // Decoding put U+FFFD where bytes were not UTF-8. A request has no use for that character
+  // itself, so its presence is refused as what it almost always is: a body that is not UTF-8.
+  if (text.includes('\uFFFD')) return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid UTF-8' };
+  // Without replacements the text encodes back to exactly the bytes that were read.
+  if (Buffer.byteLength(text, 'utf8') > limit) return tooLarge(limit);
   try {
-    return { ok: true, value: JSON.parse(utf8.decode(buf)) as unknown };
+    return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
     return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid JSON' };
   }
