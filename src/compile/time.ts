@@ -58,4 +58,14 @@ export function overlaps(a: Validity, b: Validity): boolean {
   return aFrom <= bUntil && bFrom <= aUntil;
 }
 
-export const isoTime = (t: number): string => new Date(t).toISOString();
+// Decisions come many to the millisecond, each stamped with its time: the last one is kept.
+let lastTime = Number.NaN;
+let lastText = '';
+
+export function isoTime(t: number): string {
+  if (t !== lastTime) {
+    lastText = new Date(t).toISOString();
+    lastTime = t;
+  }
+  return lastText;
+}
