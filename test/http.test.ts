@@ -67,16 +67,20 @@ describe('deciding', () => {
     expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: 'x'.repeat(70_000) })).status).toBe(413);
   });
 
-  it('refuses a body that is not UTF-8, and records the refusal', async () => {
+  it('refuses a body that is not UTF-8 (or holds the replacement character), and records the refusal', async () => {
+    const notUtf8 = 'the body is not valid UTF-8, or holds U+FFFD (the replacement character)';
     const json = Buffer.from(JSON.stringify({ ...exampleRequest, purpose: 'nsoc.tbml\u00e9' }));
     // the é's two bytes, cut to a lone lead byte: not UTF-8
     const bad = Buffer.concat([json.subarray(0, json.indexOf(0xc3)), Buffer.from([0xc3]), json.subarray(json.indexOf(0xc3) + 2)]);
     const r = await fetch(`${s.url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${s.keys.belastingdienst}`, 'content-type': 'application/json' }, body: bad });
     expect(r.status).toBe(400);
     const body = (await r.json()) as { errors: { message: string }[] };
-    expect(body.errors[0]!.message).toBe('the body is not valid UTF-8');
+    expect(body.errors[0]!.message).toBe(notUtf8);
     const logged = await s.call('GET', '/v1/decisions?kind=refusal&limit=1', { key: s.keys.auditor });
-    expect(logged.body.items[0]).toMatchObject({ kind: 'refusal', status: 400, route: 'POST /v1/decisions', errors: [{ message: 'the body is not valid UTF-8' }] });
+    expect(logged.body.items[0]).toMatchObject({ kind: 'refusal', status: 400, route: 'POST /v1/decisions', errors: [{ message: notUtf8 }] });
+    // U+FFFD sent as proper UTF-8 cannot be told from what decoding left for bad bytes
+    const replacement = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: { ...exampleRequest, caseReference: 'x\ufffd' } });
+    expect([replacement.status, replacement.body.errors[0].message]).toEqual([400, notUtf8]);
     // the same body as proper UTF-8 reads, and is refused only for naming an unknown purpose
     expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: json.toString('utf8'), headers: { 'content-type': 'application/json' } })).status).toBe(422);
   });

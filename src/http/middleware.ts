@@ -87,7 +87,7 @@ export async function readJson(c: Context, limit: number): Promise<Body> {
   }
   // Decoding put U+FFFD where bytes were not UTF-8. A request has no use for that character
   // itself, so its presence is refused as what it almost always is: a body that is not UTF-8.
-  if (text.includes('\uFFFD')) return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid UTF-8' };
+  if (text.includes('\uFFFD')) return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid UTF-8, or holds U+FFFD (the replacement character)' };
   // Without replacements the text encodes back to exactly the bytes that were read.
   if (Buffer.byteLength(text, 'utf8') > limit) return tooLarge(limit);
   try {
