@@ -1,11 +1,14 @@
 // API keys (CONTRACT 3): long random secrets, stored only as hashes, compared in constant time.
 // A small state, so lowdb keeps it; a running service re-reads the file when it changes, which
-// is how a revocation from `covenant keys revoke` reaches it within seconds.
+// is how a revocation from `covenant keys revoke` reaches it within seconds. lowdb rewrites the
+// whole file, so changes are made under a lock (proper-lockfile) on what the file holds then:
+// two `covenant keys` commands at once must not lose each other's key.
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
+import lockfile from 'proper-lockfile';
 import type { Caller, Role } from '../audit/types.js';
 
 export const ROLES: readonly Role[] = ['partner', 'privacy-officer', 'auditor'];
@@ -74,10 +77,7 @@ export class KeyStore {
       hash: digest(key).toString('hex'),
       createdAt: now.toISOString(),
     };
-    await this.db.update((d) => {
-      d.keys.push(record);
-    });
-    this.reindex();
+    await this.change((keys) => keys.push(record));
     return { key, record };
   }
 
@@ -86,14 +86,26 @@ export class KeyStore {
   }
 
   async revoke(id: string, now: Date): Promise<boolean> {
-    await this.refresh(true);
-    const record = this.db.data.keys.find((k) => k.id === id);
-    if (!record) return false;
-    if (!record.revokedAt) {
-      record.revokedAt = now.toISOString();
+    return this.change((keys) => {
+      const record = keys.find((k) => k.id === id);
+      if (record) record.revokedAt ??= now.toISOString();
+      return record !== undefined;
+    });
+  }
+
+  /** Changes the keys as the file holds them now, with the file locked against other writers. */
+  private async change<T>(edit: (keys: KeyRecord[]) => T): Promise<T> {
+    // A holder that died leaves its lock; after `stale` ms without the holder renewing it, it is taken over.
+    const release = await lockfile.lock(this.path, { realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 100 } });
+    try {
+      await this.refresh(true);
+      const result = edit(this.db.data.keys);
       await this.db.write();
+      this.reindex();
+      return result;
+    } finally {
+      await release();
     }
-    return true;
   }
 
   /** The caller a bearer key belongs to, or undefined for an unknown or revoked key. */
