@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Role } from '../audit/types.js';
+import type { Validator } from '../schema/index.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
 import { problem } from './problem.js';
@@ -51,6 +52,25 @@ export async function refusal(
   const outcome = await refuse(deps, c.get('caller'), route, { status, title, errors: errors.map((e) => ({ path: e.path, message: e.message })) });
   deps.metrics.refusals.inc({ status: String(outcome.status) });
   return outcome.status === 503 ? problem(c, 503, 'the refusal could not be recorded', outcome.errors) : problem(c, status, title, outcome.errors);
+}
+
+/** A 400 for a bad query, path parameter or body, recorded as a refusal. */
+export const refused = (c: Context<Env>, deps: AppDeps, route: string, errors: readonly { path: string; message: string }[]): Promise<Response> =>
+  refusal(c, deps, route, 400, 'malformed request', errors);
+
+/** The query string if `validate` accepts it, else the recorded refusal to answer with. */
+export async function validQuery(c: Context<Env>, deps: AppDeps, validate: Validator, route: string): Promise<Record<string, string> | Response> {
+  const q = c.req.query();
+  const errors = validate(q);
+  return errors.length > 0 ? refused(c, deps, route, errors) : q;
+}
+
+/** The JSON body if it is readable within `limit` and `validate` accepts it, else the recorded refusal. */
+export async function validBody(c: Context<Env>, deps: AppDeps, limit: number, validate: Validator, route: string): Promise<{ value: unknown } | Response> {
+  const body = await readJson(c, limit);
+  if (!body.ok) return refusal(c, deps, route, body.status, body.title, [{ path: '', message: body.message }]);
+  const errors = validate(body.value);
+  return errors.length > 0 ? refused(c, deps, route, errors) : { value: body.value };
 }
 
 export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;

@@ -3,25 +3,26 @@
 import type { Covenant } from '../domain/covenant.js';
 import type { CategoryDecision, Decision, Diagnostic, Effect, Evaluation, Obligation } from '../domain/types.js';
 import { checkRequest, evaluate } from '../engine/index.js';
-import { compileCovenant, hasErrors } from '../compile/index.js';
+import { compileCovenant, hasErrors, type CompileOptions, type Compiled } from '../compile/index.js';
+import { isTestFile } from '../loader/files.js';
 import { parseText } from '../loader/parse.js';
 import type { ArchivedFile, PolicyArchive } from '../audit/policy-archive.js';
 import type { DecisionLog, LogEntry } from '../audit/types.js';
 
 type Decided = Extract<LogEntry, { kind: 'decision' | 'simulation' }>;
 
-/** Compiles files (archived or posted) into a covenant, or says why not. */
-export function covenantFromFiles(files: readonly ArchivedFile[]): { covenant?: Covenant; diagnostics: readonly Diagnostic[] } {
+/** Compiles files (archived or posted) into a covenant, or says why not; test files are left out. */
+export function covenantFromFiles(files: readonly ArchivedFile[], options: CompileOptions = {}): Compiled {
   const docs = [];
   const diagnostics: Diagnostic[] = [];
   for (const f of files) {
-    if (/\.test\.(ya?ml|json)$/i.test(f.name)) continue;
+    if (isTestFile(f.name)) continue;
     const parsed = parseText(f.name, f.text, f.name);
     if (parsed.ok) docs.push(parsed.document);
     else diagnostics.push(...parsed.diagnostics);
   }
   if (diagnostics.length > 0) return { diagnostics };
-  const compiled = compileCovenant(docs);
+  const compiled = compileCovenant(docs, options);
   return hasErrors(compiled.diagnostics) ? { diagnostics: compiled.diagnostics } : compiled;
 }
 

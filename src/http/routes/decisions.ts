@@ -4,7 +4,7 @@ import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.j
 import { validateIdParam, validateListQuery } from '../../schema/index.js';
 import type { EntryKind, ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, readJson, refusal } from '../middleware.js';
+import { allow, readJson, refused, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
@@ -35,9 +35,8 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
   app.post('/v1/simulations', allow(deps, 'privacy-officer', 'auditor'), decideRoute('simulation', 'POST /v1/simulations'));
 
   app.get('/v1/decisions', allow(deps, 'auditor'), async function listDecisions(c) {
-    const query = c.req.query();
-    const errors = validateListQuery(query);
-    if (errors.length > 0) return refused(c, deps, 'GET /v1/decisions', errors);
+    const query = await validQuery(c, deps, validateListQuery, 'GET /v1/decisions');
+    if (query instanceof Response) return query;
     const kind = (query.kind ?? 'decision') as EntryKind | 'all';
     const filter: ListFilter = {
       kinds: kind === 'all' ? ['decision', 'simulation', 'refusal', 'recovery'] : [kind],
@@ -62,7 +61,3 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
 
   return app;
 }
-
-/** A 400 for a bad query, path parameter or body, recorded as a refusal. */
-export const refused = (c: Context<Env>, deps: AppDeps, route: string, errors: readonly { path: string; message: string }[]): Promise<Response> =>
-  refusal(c, deps, route, 400, 'malformed request', errors);

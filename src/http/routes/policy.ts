@@ -1,13 +1,11 @@
 // /v1/policy: what is loaded, and validating files before they are loaded.
 import { basename, isAbsolute, relative as pathRelative, sep } from 'node:path';
 import { Hono } from 'hono';
-import type { ParsedDocument, Diagnostic } from '../../domain/types.js';
-import { compileCovenant, hasErrors } from '../../compile/index.js';
-import { parseText } from '../../loader/parse.js';
+import type { Diagnostic } from '../../domain/types.js';
+import { covenantFromFiles } from '../../service/review.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, filesLimit, readJson, refusal } from '../middleware.js';
-import { refused } from './decisions.js';
+import { allow, filesLimit, validBody } from '../middleware.js';
 
 export function policyRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -29,28 +27,16 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
   });
 
   app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), async function validatePolicy(c) {
-    const body = await readJson(c, filesLimit(deps));
-    if (!body.ok) return refusal(c, deps, 'POST /v1/policy/validate', body.status, body.title, [{ path: '', message: body.message }]);
-    const errors = validateValidateBody(body.value);
-    if (errors.length > 0) return refused(c, deps, 'POST /v1/policy/validate', errors);
+    const body = await validBody(c, deps, filesLimit(deps), validateValidateBody, 'POST /v1/policy/validate');
+    if (body instanceof Response) return body;
     const files = (body.value as { files: { name: string; content: string }[] }).files;
-    const documents: ParsedDocument[] = [];
-    const diagnostics: Diagnostic[] = [];
-    for (const f of files) {
-      if (/\.test\.(ya?ml|json)$/i.test(f.name)) continue;
-      const parsed = parseText(f.name, f.content);
-      if (parsed.ok) documents.push(parsed.document);
-      else diagnostics.push(...parsed.diagnostics);
-    }
-    const compiled = diagnostics.length > 0 ? { diagnostics } : compileCovenant(documents, { now: deps.now() });
-    const all = [...compiled.diagnostics];
-    const valid = !hasErrors(all) && 'covenant' in compiled && compiled.covenant !== undefined;
+    const compiled = covenantFromFiles(files.map((f) => ({ name: f.name, text: f.content })), { now: deps.now() });
     return c.json({
-      valid,
-      ...(valid && 'covenant' in compiled && compiled.covenant && { policyVersion: compiled.covenant.policyVersion }),
-      errors: all.filter((d) => d.severity === 'error').length,
-      warnings: all.filter((d) => d.severity === 'warning').length,
-      diagnostics: all,
+      valid: compiled.covenant !== undefined,
+      ...(compiled.covenant && { policyVersion: compiled.covenant.policyVersion }),
+      errors: compiled.diagnostics.filter((d) => d.severity === 'error').length,
+      warnings: compiled.diagnostics.filter((d) => d.severity === 'warning').length,
+      diagnostics: compiled.diagnostics,
     });
   });
 

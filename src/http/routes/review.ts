@@ -1,17 +1,16 @@
 // The privacy-review routes (CONTRACT 5): export, report, replay, impact and the matrix. For
 // auditors and privacy officers.
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { exportLog, type ExportDigest } from '../../service/export.js';
 import { buildReport } from '../../service/report.js';
 import { renderReportHtml } from '../../service/report-html.js';
 import { covenantFromFiles, impact, replay, VersionCache } from '../../service/review.js';
 import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
-import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery, type Validator } from '../../schema/index.js';
+import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, filesLimit, readJson, refusal } from '../middleware.js';
+import { allow, filesLimit, refused, validBody, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
-import { refused } from './decisions.js';
 
 const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
   ...(q.from !== undefined && { from: Date.parse(q.from) }),
@@ -22,16 +21,11 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const reviewers = allow(deps, 'auditor', 'privacy-officer');
   const versions = deps.archive && new VersionCache(deps.archive);
-  const query = async (c: Context<Env>, validate: Validator, route: string): Promise<Record<string, string> | Response> => {
-    const q = c.req.query();
-    const errors = validate(q);
-    return errors.length > 0 ? refused(c, deps, route, errors) : q;
-  };
 
   const exportStream = (range: { from?: number; to?: number }, format: 'ndjson' | 'csv', onDigest: (d: ExportDigest) => void) => exportLog(deps.log, range, format, onDigest);
 
   app.get('/v1/audit/export', reviewers, async function exportEntries(c) {
-    const q = await query(c, validateExportQuery, 'GET /v1/audit/export');
+    const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export');
     if (q instanceof Response) return q;
     const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
     const chunks = exportStream(period(q), format, () => undefined);
@@ -51,7 +45,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   });
 
   app.get('/v1/audit/export/digest', reviewers, async function exportDigest(c) {
-    const q = await query(c, validateExportQuery, 'GET /v1/audit/export/digest');
+    const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export/digest');
     if (q instanceof Response) return q;
     let digest: ExportDigest | undefined;
     for await (const _ of exportStream(period(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv', (d) => (digest = d)));
@@ -59,7 +53,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   });
 
   app.get('/v1/audit/report', reviewers, async function report(c) {
-    const q = await query(c, validateReportQuery, 'GET /v1/audit/report');
+    const q = await validQuery(c, deps, validateReportQuery, 'GET /v1/audit/report');
     if (q instanceof Response) return q;
     const r = await buildReport(deps.log, period(q));
     if (q.format === 'html') return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()));
@@ -76,10 +70,8 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   });
 
   app.post('/v1/policy/impact', reviewers, async function policyImpact(c) {
-    const body = await readJson(c, filesLimit(deps));
-    if (!body.ok) return refusal(c, deps, 'POST /v1/policy/impact', body.status, body.title, [{ path: '', message: body.message }]);
-    const errors = validateImpactBody(body.value);
-    if (errors.length > 0) return refused(c, deps, 'POST /v1/policy/impact', errors);
+    const body = await validBody(c, deps, filesLimit(deps), validateImpactBody, 'POST /v1/policy/impact');
+    if (body instanceof Response) return body;
     const b = body.value as { files: { name: string; content: string }[]; from?: string; to?: string };
     const proposed = covenantFromFiles(b.files.map((f) => ({ name: f.name, text: f.content })));
     if (!proposed.covenant) {
@@ -89,7 +81,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   });
 
   app.get('/v1/policy/matrix', reviewers, async function matrix(c) {
-    const q = await query(c, validateMatrixQuery, 'GET /v1/policy/matrix');
+    const q = await validQuery(c, deps, validateMatrixQuery, 'GET /v1/policy/matrix');
     if (q instanceof Response) return q;
     const at = q.at === undefined ? deps.now() : parseInstant(q.at, 'from');
     if (at === undefined) return refused(c, deps, 'GET /v1/policy/matrix', [{ path: '/at', message: 'must be a real date or date-time' }]);
