@@ -61,13 +61,18 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   if (keys.list().length === 0) logger.warn('no API keys yet: create one with `covenant keys add --role partner --partner ID`');
   const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);
   keyPoll.unref();
+  // Retention runs at start and hourly; a failure is logged and tried again the next hour.
   const prune = async (): Promise<void> => {
     if (config.retentionDays === undefined) return;
-    const r = await log.prune(now() - config.retentionDays * 86_400_000);
-    if (r.segments > 0) logger.info({ ...r, retentionDays: config.retentionDays }, 'pruned log entries past retention');
+    try {
+      const r = await log.prune(now() - config.retentionDays * 86_400_000);
+      if (r.segments > 0) logger.info({ ...r, retentionDays: config.retentionDays }, 'pruned log entries past retention');
+    } catch (e) {
+      logger.error({ err: { message: (e as Error).message } }, 'pruning failed');
+    }
   };
-  await prune().catch((e: Error) => logger.error({ err: { message: e.message } }, 'pruning failed'));
-  const pruneTimer = setInterval(() => void prune().catch((e: Error) => logger.error({ err: { message: e.message } }, 'pruning failed')), 3_600_000);
+  await prune();
+  const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
 
   const app = createApp({

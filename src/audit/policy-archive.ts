@@ -1,8 +1,7 @@
 // Every policy version ever loaded, kept under its policyVersion, so that any recorded decision
 // can be evaluated again exactly as it was. The index of versions is small state: lowdb.
 import { mkdir, readFile, readdir, rename, writeFile, access } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { policyVersionOf } from '../compile/version.js';
+import { digestOf, policyVersionOf } from '../compile/version.js';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
@@ -73,7 +72,7 @@ export async function verifyArchive(dir: string): Promise<{ ok: boolean; altered
     const expected = `sha256:${f.slice(0, -'.json'.length)}`;
     try {
       const stored = JSON.parse(await readFile(join(dir, 'versions', f), 'utf8')) as { files: ArchivedFile[] };
-      const actual = policyVersionOf(stored.files.map((x) => ({ name: x.name, digest: createHash('sha256').update(x.text).digest('hex') })));
+      const actual = policyVersionOf(stored.files.map((x) => ({ name: x.name, digest: digestOf(x.text) })));
       if (actual !== expected) altered.push(expected);
     } catch {
       altered.push(expected);

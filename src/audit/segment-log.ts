@@ -110,12 +110,10 @@ export class SegmentLog implements DecisionLog {
     let head = { seq: 0, hash: GENESIS };
     let lastId: string | undefined;
     for (let i = segments.length - 1; i >= 0 && head.seq === 0; i--) {
-      for await (const text of backwardLines((segments[i] as Segment).file)) {
-        const e = JSON.parse(text) as LogEntry;
-        head = { seq: e.seq, hash: e.hash };
-        lastId = e.id;
-        break;
-      }
+      const e = await lastEntry((segments[i] as Segment).file);
+      if (!e) continue;
+      head = { seq: e.seq, hash: e.hash };
+      lastId = e.id;
     }
     if (segments.length === 0 && !options.readOnly) segments.push({ file: join(segDir, name(1)), firstSeq: 1 });
     const active = segments[segments.length - 1];
@@ -290,11 +288,7 @@ export class SegmentLog implements DecisionLog {
     }
     if (removable.length === 0) return { segments: 0, entries: 0 };
     const next = this.segments[removable.length] as Segment;
-    let last: LogEntry | undefined;
-    for await (const text of backwardLines((removable[removable.length - 1] as Segment).file)) {
-      last = JSON.parse(text) as LogEntry;
-      break;
-    }
+    const last = await lastEntry((removable[removable.length - 1] as Segment).file);
     if (!last || last.seq !== next.firstSeq - 1) throw new Error('segments do not join up; run `covenant audit verify` before pruning');
     const earlier = this.manifest.data.pruned;
     const entries = last.seq - (earlier?.seq ?? 0);
@@ -428,10 +422,14 @@ function note(s: Segment, e: LogEntry): void {
 async function describe(s: Segment): Promise<void> {
   const first = await firstLine(s.file);
   if (first !== undefined) note(s, JSON.parse(first) as LogEntry);
-  for await (const text of backwardLines(s.file)) {
-    note(s, JSON.parse(text) as LogEntry);
-    break;
-  }
+  const last = await lastEntry(s.file);
+  if (last) note(s, last);
+}
+
+/** A segment's last complete entry. */
+async function lastEntry(file: string): Promise<LogEntry | undefined> {
+  for await (const text of backwardLines(file)) return JSON.parse(text) as LogEntry;
+  return undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import { collect } from './collect.js';
 import { resolve } from './resolve.js';
 import { analyse } from './warnings.js';
 import { buildIndex } from './rule-index.js';
-import { policyVersion } from './version.js';
+import { policyVersionOf } from './version.js';
 
 export interface CompileOptions {
   /** when given, items that expired before it are warned about */
@@ -29,7 +29,7 @@ export function compileCovenant(documents: readonly ParsedDocument[], options: C
     ...resolved,
     rulesById: new Map(resolved.rules.map((r) => [r.id, r])),
     index: buildIndex(resolved.rules),
-    policyVersion: policyVersion(documents),
+    policyVersion: policyVersionOf(documents),
     files: documents.map((d) => d.name),
   };
   return { covenant, diagnostics: sortDiagnostics(diagnostics) };

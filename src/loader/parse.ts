@@ -1,14 +1,14 @@
 // Text to data, keeping the way back to line and column. JSON is read by the same YAML parser
 // (JSON is YAML 1.2), so both formats report positions the same way and a duplicate key is an
 // error in both rather than JSON.parse's silent "last one wins".
-import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import type { Diagnostic, ParsedDocument, SourcePosition } from '../domain/types.js';
+import { digestOf } from '../compile/version.js';
 
 export type ParseOutcome = { ok: true; document: ParsedDocument } | { ok: false; diagnostics: Diagnostic[] };
 
 export function parseText(file: string, text: string, name: string = file): ParseOutcome {
-  const digest = createHash('sha256').update(text).digest('hex');
+  const digest = digestOf(text);
   const lineCounter = new LineCounter();
   // Core schema (YAML 1.2): unquoted 2025-12-31 stays a string, as do yes/no/on/off.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core' });
