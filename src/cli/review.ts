@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { SegmentLog } from '../audit/segment-log.js';
 import { PolicyArchive } from '../audit/policy-archive.js';
 import { verifyLines, type Line } from '../audit/verify.js';
-import type { LogEntry } from '../audit/types.js';
+import type { LogEntry, Verification } from '../audit/types.js';
 import { dataPaths } from '../data-paths.js';
 import { loadCovenant } from '../loader/files.js';
 import { hasErrors } from '../compile/index.js';
@@ -70,39 +70,57 @@ export async function auditExport(flags: DataFlags & PeriodFlags & { format: 'nd
   return Exit.ok;
 }
 
-/** `audit verify --export FILE [--digest FILE]`: the chain inside an NDJSON export, on its own. */
+/**
+ * `audit verify --export FILE [--digest FILE]`: the chain inside an NDJSON export, on its own.
+ * One pass over the file, hashing its bytes as its lines are verified: an export of the whole log
+ * is larger than any string Node can hold.
+ */
 export async function verifyExport(file: string, digestFile: string | undefined, io: Io): Promise<ExitCode> {
-  let text: string;
+  const input = createReadStream(file);
+  const sha = createHash('sha256');
+  let bytes = 0;
+  let lastByte = 10;
+  input.on('data', (data) => {
+    const chunk = data as Buffer; // no encoding was set: the stream gives bytes
+    sha.update(chunk);
+    bytes += chunk.length;
+    lastByte = chunk[chunk.length - 1] ?? lastByte;
+  });
+  let n = 0;
+  const lines = (async function* (): AsyncGenerator<Line> {
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) yield { text, file, line: ++n };
+  })();
+  let v: Verification;
+  let start = { seq: 0, hash: GENESIS };
   try {
-    text = await readFile(file, 'utf8');
+    const first = await lines.next();
+    try {
+      if (!first.done) {
+        const e = JSON.parse(first.value.text) as LogEntry;
+        start = { seq: e.seq - 1, hash: e.prevHash };
+      }
+    } catch {
+      // an empty or unreadable export: verifyLines reports it
+    }
+    v = await verifyLines(
+      (async function* (): AsyncGenerator<Line> {
+        // next(), not for-await: verify stopping at a bad line must not close the file, which is
+        // read to its end below for the digest and the last newline.
+        for (let l = first; !l.done; l = await lines.next()) if (l.value.text.length > 0) yield l.value;
+      })(),
+      start,
+    );
+    while (!(await lines.next()).done);
   } catch {
     io.stderr(`error: cannot read export \`${file}\`\n`);
     return Exit.failed;
   }
-  const first = text.slice(0, text.indexOf('\n') === -1 ? undefined : text.indexOf('\n'));
-  let start = { seq: 0, hash: GENESIS };
-  try {
-    const e = JSON.parse(first) as LogEntry;
-    start = { seq: e.seq - 1, hash: e.prevHash };
-  } catch {
-    // an empty or unreadable export: verifyLines reports it
-  }
-  async function* lines(): AsyncIterable<Line> {
-    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    let n = 0;
-    for await (const l of rl) {
-      n++;
-      if (l.length > 0) yield { text: l, file, line: n };
-    }
-  }
-  const v = await verifyLines(lines(), start);
   const problems: string[] = [];
   if (!v.ok) problems.push(`${v.firstBad?.message} [${v.firstBad?.problem}] at line ${v.firstBad?.line ?? '?'}`);
-  if (!text.endsWith('\n') && text.length > 0) problems.push('the last line has no newline: the export was cut off');
+  if (lastByte !== 10 && bytes > 0) problems.push('the last line has no newline: the export was cut off');
   if (digestFile) {
     const d = JSON.parse(await readFile(digestFile, 'utf8')) as ExportDigest;
-    const sha = `sha256:${createHash('sha256').update(text).digest('hex')}`;
-    if (d.sha256 !== sha) problems.push('the export differs from the one the digest describes (sha256)');
+    if (d.sha256 !== `sha256:${sha.digest('hex')}`) problems.push('the export differs from the one the digest describes (sha256)');
     if (d.count !== v.entries && v.ok) problems.push(`the digest counts ${d.count} entries, the export holds ${v.entries}`);
     if (v.ok && (v.head?.hash ?? null) !== d.lastHash && d.count > 0) problems.push('the last entry is not the one the digest names');
     if (v.ok && start.hash !== (d.firstPrevHash ?? GENESIS) && d.count > 0) problems.push('the first entry is not the one the digest names');
