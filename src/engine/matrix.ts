@@ -6,6 +6,7 @@ import type { Id, Obligation } from '../domain/types.js';
 import { covers } from '../compile/source.js';
 import { within } from '../compile/time.js';
 import { mergeObligations } from './obligations.js';
+import { stringify } from 'csv-stringify/sync';
 
 export interface MatrixRow {
   provider: Id;
@@ -128,10 +129,8 @@ export function renderMatrix(m: Matrix, format: 'md' | 'csv' | 'html'): string {
     r.conditional ? 'yes' : 'no',
     r.obligations.map((o) => (o.type === 'retention' ? `retention ${o.days}d` : o.type === 'notify' ? `notify ${o.role}` : o.type)).join('; '),
   ];
-  if (format === 'csv') {
-    const q = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    return [head, ...m.rows.map(cells)].map((row) => row.map(q).join(',')).join('\r\n') + '\r\n';
-  }
+  // CRLF records, as RFC 4180 has them; a field with any line break is quoted.
+  if (format === 'csv') return stringify([head, ...m.rows.map(cells)], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
   if (format === 'md') {
     const esc = (s: string): string => s.replace(/\|/g, '\\|');
     return (
