@@ -8,21 +8,20 @@ import { ancestors, covers } from './source.js';
 
 const MEMO_LIMIT = 50_000;
 
-/** A memo of computed lists, bounded: when full it starts over rather than grow. */
-function memo<T>(compute: (key: string) => T): (key: string) => T {
+/** A memo of lists computed from ids, bounded: when full it starts over rather than grow. */
+function memo<A extends Id[], T>(compute: (...ids: A) => T): (...ids: A) => T {
   const cache = new Map<string, T>();
-  return (key) => {
+  return (...ids) => {
+    const key = ids.join('\u0000');
     let hit = cache.get(key);
     if (hit === undefined) {
-      hit = compute(key);
+      hit = compute(...ids);
       if (cache.size >= MEMO_LIMIT) cache.clear();
       cache.set(key, hit);
     }
     return hit;
   };
 }
-
-const keyOf = (...ids: Id[]): string => ids.join('\u0000');
 
 export function buildIndex(rules: readonly Rule[]): RuleIndex {
   const byListedCategory = new Map<Id, Rule[]>();
@@ -45,15 +44,11 @@ export function buildIndex(rules: readonly Rule[]): RuleIndex {
     return [...seen].sort((a, b) => a.order - b.order);
   });
 
-  const staticMatches = memo((key: string): readonly Rule[] => {
-    const [provider, recipient, legalBasis, purpose, category] = key.split('\u0000') as [Id, Id, Id, Id, Id];
-    return byCategory(category).filter((r) => matchesStatic(r, provider, recipient, legalBasis, purpose));
-  });
-  const candidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly Rule[] =>
-    staticMatches(keyOf(provider, recipient, legalBasis, purpose, category));
+  const candidates = memo((provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly Rule[] =>
+    byCategory(category).filter((r) => matchesStatic(r, provider, recipient, legalBasis, purpose)),
+  );
 
-  const near = memo((key: string): readonly ScoredRule[] => {
-    const [provider, recipient, legalBasis, purpose, category] = key.split('\u0000') as [Id, Id, Id, Id, Id];
+  const nearCandidates = memo((provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly ScoredRule[] => {
     const scored: ScoredRule[] = [];
     for (const rule of byCategory(category)) {
       if (rule.effect !== 'permit') continue;
@@ -66,8 +61,6 @@ export function buildIndex(rules: readonly Rule[]): RuleIndex {
     }
     return scored.sort((a, b) => a.misses - b.misses || a.rule.order - b.rule.order);
   });
-  const nearCandidates = (provider: Id, recipient: Id, legalBasis: Id, purpose: Id, category: Id): readonly ScoredRule[] =>
-    near(keyOf(provider, recipient, legalBasis, purpose, category));
 
   return { candidates, byCategory, nearCandidates };
 }
