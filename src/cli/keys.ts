@@ -6,7 +6,6 @@ import { loadCovenant } from '../loader/files.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import { dataDir, folders, type FolderFlags, type Format } from './options.js';
 
-
 export async function keysAdd(flags: FolderFlags & { role?: string; partner?: string; name?: string; data?: string }, io: Io): Promise<ExitCode> {
   const role = flags.role as Role | undefined;
   if (!role || !ROLES.includes(role)) {
