@@ -215,3 +215,31 @@ describe('the decision (2.2 step 6 and 2.3)', () => {
     expect(d.reasons.map((r) => r.code)).toEqual(['no-permitting-rule']);
   });
 });
+
+describe('shared verdicts', () => {
+  it('tells apart the same question answered by different rules on one covenant', () => {
+    const covenant = mustCompile(
+      doc('policies/p.json', basePolicies),
+      doc('rules/r.json', {
+        rules: [
+          permit({ id: 'small', citation: 'Art. 1', obligations: [{ type: 'retention', days: 30 }], when: { all: [{ fact: 'subjectCount', operator: 'lessThanInclusive', value: 10 }] } }),
+          permit({ id: 'pseudo', citation: 'Art. 2', obligations: [{ type: 'pseudonymise' }], when: { all: [{ fact: 'pseudonymised', operator: 'equal', value: true }] } }),
+        ],
+      }),
+    );
+    const ask = (facts: Record<string, unknown>): Decision => {
+      const result = decide(covenant, { ...baseRequest, ...facts }, { now: NOW, decisionId: 'd1' });
+      if (!result.ok) throw new Error(JSON.stringify(result.error));
+      return result.value;
+    };
+    for (let round = 0; round < 2; round++) {
+      const small = ask({ subjectCount: 5 });
+      const pseudo = ask({ subjectCount: 50, pseudonymised: true });
+      expect(small.reasons.map((r) => 'rule' in r && r.rule)).toEqual(['small']);
+      expect(small.obligations).toEqual([{ type: 'retention', days: 30 }]);
+      expect(pseudo.reasons.map((r) => 'rule' in r && r.rule)).toEqual(['pseudo']);
+      expect(pseudo.obligations).toEqual([{ type: 'pseudonymise' }]);
+      expect(ask({ subjectCount: 50 }).decision).toBe('deny');
+    }
+  });
+});

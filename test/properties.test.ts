@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { checkRequest, evaluate, everyRule } from '../src/engine/index.js';
+import { checkRequest, decisionJson, evaluate, everyRule } from '../src/engine/index.js';
 import type { Covenant } from '../src/domain/covenant.js';
 import type { Evaluation } from '../src/domain/types.js';
 import { doc, mustCompile } from './helpers.js';
@@ -11,7 +11,7 @@ import { within } from '../src/compile/time.js';
 import { evaluateCondition } from '../src/conditions/index.js';
 import { factsOf } from '../src/engine/decide.js';
 import { oracle } from './oracle.js';
-import { CATEGORIES, ruleArb, scenarioArb, type Generated } from './arbitraries.js';
+import { CATEGORIES, covenantArb, requestArb, ruleArb, scenarioArb, type Generated } from './arbitraries.js';
 
 const NOW = Date.parse('2025-05-01T00:00:00Z');
 const RUNS = { numRuns: 300 };
@@ -118,6 +118,48 @@ describe('engine laws', () => {
         expect(run(a, s.request)).toEqual(run(b, s.request));
       }),
       RUNS,
+    );
+  });
+
+  it('shares verdicts without changing a decision: many requests on one covenant equal each on a fresh one', () => {
+    fc.assert(
+      fc.property(
+        covenantArb.chain((g) => {
+          const request = requestArb(g.policies.legalBases.length);
+          // the same question with other facts and times, where sharing could go wrong, and others
+          const sameIds = fc.tuple(request, fc.array(request, { minLength: 1, maxLength: 6 })).map(([base, others]) =>
+            others.map(({ provider: _p, recipient: _r, purpose: _u, legalBasis: _l, dataCategories: _c, ...facts }) => ({ ...base, ...facts })),
+          );
+          return fc.tuple(fc.constant(g), sameIds, fc.array(request, { maxLength: 4 }));
+        }),
+        ([g, sameIds, others]) => {
+          const requests = [...sameIds, ...others];
+          const shared = build(g);
+          // twice over, so that the second round finds every verdict of the first ready-made
+          for (const request of [...requests, ...requests]) {
+            const warm = run(shared, request);
+            expect(warm).toEqual(run(build(g), request));
+            const decision = { decisionId: '01JC0000000000000000000000', ...warm };
+            expect(decisionJson(decision)).toBe(JSON.stringify(decision));
+            expect(Object.isFrozen(warm.categories) && Object.isFrozen(warm.reasons[0] ?? {})).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('writes a decision it did not make itself as JSON.stringify does', () => {
+    fc.assert(
+      fc.property(scenarioArb, (s) => {
+        const e = run(build(s), s.request);
+        // a copy carries none of the shared verdict: the text is made the long way, and the same
+        const decision = structuredClone({ decisionId: 'x"\\u2028', ...e });
+        expect(decisionJson(decision)).toBe(JSON.stringify(decision));
+        const altered = { ...e, decisionId: 'y', reasons: [] };
+        expect(decisionJson(altered)).toBe(JSON.stringify(altered));
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -4,21 +4,17 @@ import type { Covenant, LegalBasis, Rule } from '../domain/covenant.js';
 import type {
   CategoryDecision,
   CheckedRequest,
-  DenialCode,
   Evaluation,
   Id,
   NearMiss,
-  Obligation,
-  Reason,
   RequestLevelCode,
 } from '../domain/types.js';
 import { evaluateCondition, type ConditionOutcome, type Facts } from '../conditions/index.js';
 import { isoTime, parseRequestTime, within } from '../compile/time.js';
 import { covers } from '../compile/source.js';
 import { matchesStatic } from '../compile/rule-index.js';
-import { reasonMessage, type MessageParams } from './messages.js';
 import { nearMisses } from './near-miss.js';
-import { mergeObligations } from './obligations.js';
+import { verdictOf } from './verdict.js';
 
 /** Where the rules for one category come from: the index, or (for comparison) every rule. */
 export type CandidateSource = (covenant: Covenant, request: CheckedRequest, category: Id) => readonly Rule[];
@@ -129,64 +125,20 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
       : decideCategory(c, r, lb, category, t, source, whenOf),
   );
 
-  const base: MessageParams = {
-    provider: r.provider,
-    recipient: r.recipient,
-    purpose: r.purpose,
-    legalBasis: lb.id,
-    legalBasisCitation: lb.citation,
-  };
-  const reasons = explainReasons(c, failures, categories, base);
-  const decision = categories.every((d) => d.decision === 'permit') ? 'permit' : 'deny';
-  const obligations: Obligation[] =
-    decision === 'permit'
-      ? mergeObligations(categories.flatMap((d) => d.rules.flatMap((id) => c.rulesById.get(id)?.obligations ?? [])))
-      : [];
+  const verdict = verdictOf(c, r, lb, failures, categories);
   const misses: NearMiss[] =
     options.explain === false
       ? []
-      : categories
+      : verdict.categories
           .filter((d) => d.decision === 'deny' && d.reason === 'no-permitting-rule')
           .flatMap((d) => nearMisses(c, r, d.category, t, facts, whenOf));
   return {
-    decision,
-    categories,
-    reasons,
-    obligations,
+    decision: verdict.decision,
+    categories: verdict.categories,
+    reasons: verdict.reasons,
+    obligations: verdict.obligations,
     nearMisses: misses,
     policyVersion: c.policyVersion,
     evaluatedAt: isoTime(now),
   };
-}
-
-/** CONTRACT 2.3: request-level failures once, then per category its rules or its one code. */
-function explainReasons(
-  c: Covenant,
-  failures: readonly RequestLevelCode[],
-  categories: readonly CategoryDecision[],
-  base: MessageParams,
-): Reason[] {
-  const reasons: Reason[] = failures.map((code) => ({ code, message: reasonMessage(code, base) }));
-  if (failures.length > 0) return reasons;
-  for (const d of categories) {
-    const params = { ...base, category: d.category };
-    const code: DenialCode | 'permitted-by-rule' = d.decision === 'permit' ? 'permitted-by-rule' : d.reason;
-    if (code === 'permitted-by-rule' || code === 'denied-by-rule') {
-      for (const id of d.rules) {
-        const rule = c.rulesById.get(id);
-        const citation = rule?.citation ?? id;
-        reasons.push({
-          code,
-          rule: id,
-          citation,
-          category: d.category,
-          message: reasonMessage(code, { ...params, rule: id, citation }),
-          ...(rule?.explanation && { explanation: rule.explanation }),
-        });
-      }
-    } else if (code === 'legal-basis-does-not-cover-category' || code === 'no-permitting-rule') {
-      reasons.push({ code, category: d.category, message: reasonMessage(code, params) });
-    }
-  }
-  return reasons;
 }

@@ -7,6 +7,7 @@ import { evaluate, type EvaluateOptions } from './decide.js';
 
 export { checkIds, checkRequest, parseRequest } from './request.js';
 export { evaluate, everyRule, indexed, exchangeTime, type EvaluateOptions } from './decide.js';
+export { decisionJson } from './verdict.js';
 
 export interface DecideInput {
   /** the clock, in ms; stands in for an absent `requestedAt` */

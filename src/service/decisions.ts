@@ -2,7 +2,7 @@
 // decide -> append -> answer: no decision leaves before it is durably in the log.
 import type { Covenant } from '../domain/covenant.js';
 import type { Decision, RequestError } from '../domain/types.js';
-import { checkIds, evaluate, exchangeTime, parseRequest } from '../engine/index.js';
+import { checkIds, decisionJson, evaluate, exchangeTime, parseRequest } from '../engine/index.js';
 import type { Caller, DecisionLog, EntryDraft } from '../audit/types.js';
 
 export interface DecisionDeps {
@@ -89,7 +89,7 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   }
   const id = deps.newId(now);
   const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
-  const json = JSON.stringify(decision);
+  const json = decisionJson(decision);
   try {
     await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, json);
   } catch {

@@ -1,0 +1,137 @@
+// CONTRACT 2.2(5)-(6) and 2.3: what follows once it is known which rules applied to which
+// category: the decision, its reasons in Dutch and English, and the merged obligations.
+//
+// That part depends on ids alone, never on facts or time (those decide which rules apply, and
+// they are evaluated for every request). Partner systems ask the same questions again and again,
+// so a verdict is worked out once per policy version and shared, frozen, with its JSON text: the
+// messages, the merging and most of the serialising are then done once instead of per decision.
+import type { Covenant, LegalBasis } from '../domain/covenant.js';
+import type { CategoryDecision, CheckedRequest, Decision, DenialCode, Effect, Obligation, Reason, RequestLevelCode } from '../domain/types.js';
+import { reasonMessage, type MessageParams } from './messages.js';
+import { mergeObligations } from './obligations.js';
+
+export interface Verdict {
+  readonly decision: Effect;
+  readonly categories: readonly CategoryDecision[];
+  readonly reasons: readonly Reason[];
+  readonly obligations: readonly Obligation[];
+  /** `"decision":…,"categories":…,"reasons":…,"obligations":…`, as JSON.stringify writes them */
+  readonly json: string;
+}
+
+/** Verdicts kept per covenant; hostile variety (many category lists) makes it start over, not grow. */
+const MEMO_LIMIT = 10_000;
+const memos = new WeakMap<Covenant, Map<string, Verdict>>();
+/** each shared verdict by its `categories`, which a decision carries unchanged: see decisionJson */
+const byCategories = new WeakMap<readonly CategoryDecision[], Verdict>();
+
+/**
+ * The verdict for categories decided as `categories` (after request-level `failures`). Equal
+ * inputs give the same frozen object; `categories` itself is only read.
+ */
+export function verdictOf(
+  c: Covenant,
+  r: CheckedRequest,
+  lb: LegalBasis,
+  failures: readonly RequestLevelCode[],
+  categories: readonly CategoryDecision[],
+): Verdict {
+  let memo = memos.get(c);
+  if (!memo) memos.set(c, (memo = new Map()));
+  const key = keyOf(r, failures, categories);
+  let verdict = memo.get(key);
+  if (verdict === undefined) {
+    verdict = deepFreeze(makeVerdict(c, r, lb, failures, categories));
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(key, verdict);
+    byCategories.set(verdict.categories, verdict);
+  }
+  return verdict;
+}
+
+/**
+ * A decision's JSON text, equal to JSON.stringify(decision): the verdict's part comes ready-made
+ * when the decision carries a shared verdict unchanged.
+ */
+export function decisionJson(d: Decision): string {
+  const v = byCategories.get(d.categories);
+  if (v === undefined || v.reasons !== d.reasons || v.obligations !== d.obligations || v.decision !== d.decision) return JSON.stringify(d);
+  const s = JSON.stringify;
+  return `{"decisionId":${s(d.decisionId)},${v.json},"nearMisses":${s(d.nearMisses)},"policyVersion":${s(d.policyVersion)},"evaluatedAt":${s(d.evaluatedAt)}}`;
+}
+
+// Every part is length-prefixed, so no id, whatever characters it holds, can make two different
+// inputs share a key.
+const part = (s: string): string => `${s.length}:${s}`;
+
+function keyOf(r: CheckedRequest, failures: readonly RequestLevelCode[], categories: readonly CategoryDecision[]): string {
+  let key = `${part(r.provider)}${part(r.recipient)}${part(r.purpose)}${part(r.legalBasis)}${failures.length};`;
+  for (const f of failures) key += part(f);
+  for (const d of categories) {
+    key += `${part(d.category)}${d.decision === 'permit' ? 'p' : part(d.reason)}${d.rules.length};`;
+    for (const id of d.rules) key += part(id);
+  }
+  return key;
+}
+
+function makeVerdict(
+  c: Covenant,
+  r: CheckedRequest,
+  lb: LegalBasis,
+  failures: readonly RequestLevelCode[],
+  categories: readonly CategoryDecision[],
+): Verdict {
+  const base: MessageParams = { provider: r.provider, recipient: r.recipient, purpose: r.purpose, legalBasis: lb.id, legalBasisCitation: lb.citation };
+  const decision: Effect = categories.every((d) => d.decision === 'permit') ? 'permit' : 'deny';
+  const shared = {
+    decision,
+    categories: categories.map(copyOf),
+    reasons: explainReasons(c, failures, categories, base),
+    obligations:
+      decision === 'permit' ? mergeObligations(categories.flatMap((d) => d.rules.flatMap((id) => c.rulesById.get(id)?.obligations ?? []))) : [],
+  };
+  return { ...shared, json: JSON.stringify(shared).slice(1, -1) };
+}
+
+// A copy: the caller's objects stay its own, the verdict's are frozen.
+const copyOf = (d: CategoryDecision): CategoryDecision => ({ ...d, rules: [...d.rules] });
+
+/** CONTRACT 2.3: request-level failures once, then per category its rules or its one code. */
+function explainReasons(
+  c: Covenant,
+  failures: readonly RequestLevelCode[],
+  categories: readonly CategoryDecision[],
+  base: MessageParams,
+): Reason[] {
+  const reasons: Reason[] = failures.map((code) => ({ code, message: reasonMessage(code, base) }));
+  if (failures.length > 0) return reasons;
+  for (const d of categories) {
+    const params = { ...base, category: d.category };
+    const code: DenialCode | 'permitted-by-rule' = d.decision === 'permit' ? 'permitted-by-rule' : d.reason;
+    if (code === 'permitted-by-rule' || code === 'denied-by-rule') {
+      for (const id of d.rules) {
+        const rule = c.rulesById.get(id);
+        const citation = rule?.citation ?? id;
+        reasons.push({
+          code,
+          rule: id,
+          citation,
+          category: d.category,
+          message: reasonMessage(code, { ...params, rule: id, citation }),
+          ...(rule?.explanation && { explanation: rule.explanation }),
+        });
+      }
+    } else if (code === 'legal-basis-does-not-cover-category' || code === 'no-permitting-rule') {
+      reasons.push({ code, category: d.category, message: reasonMessage(code, params) });
+    }
+  }
+  return reasons;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
