@@ -5,22 +5,14 @@
 import type { Rule, RuleIndex, ScoredRule } from '../domain/covenant.js';
 import type { Id } from '../domain/types.js';
 import { ancestors, covers } from './source.js';
+import { Memo } from './memo.js';
 
 const MEMO_LIMIT = 50_000;
 
-/** A memo of lists computed from ids, bounded: when full it starts over rather than grow. */
+/** A memo of lists computed from ids (see Memo), bounded. */
 function memo<A extends Id[], T>(compute: (...ids: A) => T): (...ids: A) => T {
-  const cache = new Map<string, T>();
-  return (...ids) => {
-    const key = ids.join('\u0000');
-    let hit = cache.get(key);
-    if (hit === undefined) {
-      hit = compute(...ids);
-      if (cache.size >= MEMO_LIMIT) cache.clear();
-      cache.set(key, hit);
-    }
-    return hit;
-  };
+  const cache = new Memo<T>(MEMO_LIMIT);
+  return (...ids) => cache.get(ids, () => compute(...ids));
 }
 
 export function buildIndex(rules: readonly Rule[]): RuleIndex {

@@ -197,9 +197,15 @@ function factValue(facts: Facts, fact: string, path: string | undefined): unknow
   return resolvePath(value, path) ?? null;
 }
 
+const actualOf = (leaf: Leaf, facts: Facts): unknown => factValue(facts, leaf.fact, leaf.path);
+const expectedOf = (leaf: Leaf, facts: Facts): unknown => (leaf.value.kind === 'literal' ? leaf.value.value : factValue(facts, leaf.value.fact, leaf.value.path));
+
+/** Whether a leaf holds: what every decision asks, so without the record an explanation wants. */
+const leafHolds = (leaf: Leaf, facts: Facts): boolean => leaf.test(actualOf(leaf, facts), expectedOf(leaf, facts));
+
 function leafOutcome(leaf: Leaf, facts: Facts): LeafOutcome {
-  const actual = factValue(facts, leaf.fact, leaf.path);
-  const expected = leaf.value.kind === 'literal' ? leaf.value.value : factValue(facts, leaf.value.fact, leaf.value.path);
+  const actual = actualOf(leaf, facts);
+  const expected = expectedOf(leaf, facts);
   return {
     fact: leaf.fact,
     ...(leaf.path !== undefined && { path: leaf.path }),
@@ -227,7 +233,7 @@ function holds(node: ConditionNode, facts: Facts): boolean {
     case 'not':
       return !holds(node.item, facts);
     case 'leaf':
-      return leafOutcome(node, facts).result;
+      return leafHolds(node, facts);
   }
 }
 

@@ -9,6 +9,7 @@ import type { Covenant, LegalBasis } from '../domain/covenant.js';
 import type { CategoryDecision, CheckedRequest, Decision, DenialCode, Effect, Obligation, Reason, RequestLevelCode } from '../domain/types.js';
 import { reasonMessage, type MessageParams } from './messages.js';
 import { mergeObligations } from './obligations.js';
+import { Memo, type MemoKey } from '../compile/memo.js';
 
 export interface Verdict {
   readonly decision: Effect;
@@ -21,7 +22,7 @@ export interface Verdict {
 
 /** Verdicts kept per covenant; hostile variety (many category lists) makes it start over, not grow. */
 const MEMO_LIMIT = 10_000;
-const memos = new WeakMap<Covenant, Map<string, Verdict>>();
+const memos = new WeakMap<Covenant, Memo<Verdict>>();
 /** each shared verdict by its `categories`, which a decision carries unchanged: see decisionJson */
 const byCategories = new WeakMap<readonly CategoryDecision[], Verdict>();
 
@@ -37,16 +38,12 @@ export function verdictOf(
   categories: readonly CategoryDecision[],
 ): Verdict {
   let memo = memos.get(c);
-  if (!memo) memos.set(c, (memo = new Map()));
-  const key = keyOf(r, failures, categories);
-  let verdict = memo.get(key);
-  if (verdict === undefined) {
-    verdict = deepFreeze(makeVerdict(c, r, lb, failures, categories));
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(key, verdict);
+  if (!memo) memos.set(c, (memo = new Memo(MEMO_LIMIT)));
+  return memo.get(keyOf(r, failures, categories), () => {
+    const verdict = deepFreeze(makeVerdict(c, r, lb, failures, categories));
     byCategories.set(verdict.categories, verdict);
-  }
-  return verdict;
+    return verdict;
+  });
 }
 
 /**
@@ -60,17 +57,10 @@ export function decisionJson(d: Decision): string {
   return `{"decisionId":${s(d.decisionId)},${v.json},"nearMisses":${s(d.nearMisses)},"policyVersion":${s(d.policyVersion)},"evaluatedAt":${s(d.evaluatedAt)}}`;
 }
 
-// Every part is length-prefixed, so no id, whatever characters it holds, can make two different
-// inputs share a key.
-const part = (s: string): string => `${s.length}:${s}`;
-
-function keyOf(r: CheckedRequest, failures: readonly RequestLevelCode[], categories: readonly CategoryDecision[]): string {
-  let key = `${part(r.provider)}${part(r.recipient)}${part(r.purpose)}${part(r.legalBasis)}${failures.length};`;
-  for (const f of failures) key += part(f);
-  for (const d of categories) {
-    key += `${part(d.category)}${d.decision === 'permit' ? 'p' : part(d.reason)}${d.rules.length};`;
-    for (const id of d.rules) key += part(id);
-  }
+/** Everything a verdict follows from; the counts say how many ids follow each, so no key is a prefix of another. */
+function keyOf(r: CheckedRequest, failures: readonly RequestLevelCode[], categories: readonly CategoryDecision[]): MemoKey {
+  const key: (string | number)[] = [r.provider, r.recipient, r.purpose, r.legalBasis, failures.length, ...failures, categories.length];
+  for (const d of categories) key.push(d.category, d.decision === 'permit' ? d.decision : d.reason, d.rules.length, ...d.rules);
   return key;
 }
 
