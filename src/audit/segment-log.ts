@@ -12,7 +12,7 @@ import { createHash, getRandomValues } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
-import { GENESIS, draftText, lineBound, sealInto, type DraftText } from './chain.js';
+import { GENESIS, draftText, lineBound, sealInto } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
@@ -59,7 +59,7 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 const SLACK_MS = 60_000;
 const SCRATCH_MAX = 4 << 20;
 
-type Pending = { draft: EntryDraft; text: DraftText; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
+type Pending = { draft: EntryDraft; text: string; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -134,7 +134,7 @@ export class SegmentLog implements DecisionLog {
 
   append(draft: EntryDraft, decisionJson?: string): Promise<LogEntry> {
     if (this.failure) return Promise.reject(this.failure);
-    let text: DraftText;
+    let text: string;
     try {
       text = draftText(draft, decisionJson);
     } catch (e) {
@@ -181,7 +181,7 @@ export class SegmentLog implements DecisionLog {
       this.size += bytes.length;
       this.head = { seq, hash };
       const active = this.segments[this.segments.length - 1] as Segment;
-      for (const e of sealed) note(active, e);
+      noteBatch(active, sealed);
       batch.forEach((p, i) => p.resolve(sealed[i] as LogEntry));
     }
     this.writing = false;
@@ -416,6 +416,23 @@ function note(s: Segment, e: LogEntry): void {
   s.firstAt = Math.min(s.firstAt ?? at, at);
   s.lastAt = Math.max(s.lastAt ?? at, at);
   s.firstId ??= e.id;
+}
+
+/**
+ * Widens a segment's time ranges to cover a batch. INVARIANT: `at` is written by toISOString,
+ * whose text orders as its time does, so only the earliest and the latest are parsed.
+ */
+function noteBatch(s: Segment, batch: readonly LogEntry[]): void {
+  const head = batch[0];
+  if (!head) return;
+  s.firstId ??= head.id;
+  let [first, last] = [head, head];
+  for (const e of batch) {
+    if (e.at < first.at) first = e;
+    if (e.at > last.at) last = e;
+  }
+  note(s, first);
+  note(s, last);
 }
 
 /** Reads a segment's first id and time range from its first and last entries. */
