@@ -47,8 +47,9 @@ export function verdictOf(
 }
 
 /**
- * A decision's JSON text, equal to JSON.stringify(decision): the verdict's part comes ready-made
- * when the decision carries a shared verdict unchanged.
+ * A decision's JSON text, equal to JSON.stringify(decision) for a decision made as
+ * `{ decisionId, ...evaluate() }` (its members in that order, none added): the verdict's part comes
+ * ready-made when the decision carries a shared verdict unchanged.
  */
 export function decisionJson(d: Decision): string {
   const v = byCategories.get(d.categories);
