@@ -156,6 +156,42 @@ describe('tamper evidence', () => {
     writeFileSync(file!, buf);
     expect((await verifyDirectory(dir)).ok).toBe(false);
   });
+
+  it('notices any one changed byte, also where the JSON would still mean the same', async () => {
+    // A refused body is recorded as it came, so the log holds escapes (\u0001) and exponents
+    // (1e+300): a byte there can change (\u0001 -> \u0001 in upper case, e -> E) without changing
+    // what the line parses to. Every byte of a small log is changed in turn, two ways.
+    const dir = tmp();
+    const log = await SegmentLog.open(dir);
+    await log.append(draft(1));
+    const t = (clock += 1000);
+    await log.append({
+      kind: 'refusal',
+      id: ulid(t),
+      at: new Date(t).toISOString(),
+      caller,
+      route: 'POST /v1/decisions',
+      status: 400,
+      errors: [{ path: '', message: 'malformed' }],
+      request: { note: 'tab\u0001\u001f', big: 1e300, small: 1e-7, u: '\ud800' },
+    } as EntryDraft);
+    await log.close();
+    const [file] = segmentFiles(dir);
+    const original = readFileSync(file!);
+    expect(original.toString()).toMatch(/\\u001f[^\n]*1e\+300/);
+    const unnoticed: string[] = [];
+    for (let at = 0; at < original.length; at++) {
+      for (const mask of [0x20, 0x01]) {
+        const buf = Buffer.from(original);
+        buf[at]! ^= mask;
+        writeFileSync(file!, buf);
+        if ((await verifyDirectory(dir)).ok) unnoticed.push(`byte ${at} (${String.fromCharCode(original[at]!)}) ^ ${mask}`);
+      }
+    }
+    writeFileSync(file!, original);
+    expect(unnoticed).toEqual([]);
+    expect((await verifyDirectory(dir)).ok).toBe(true);
+  });
 });
 
 describe('a torn last entry after a crash', () => {

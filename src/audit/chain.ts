@@ -1,10 +1,10 @@
 // The hash chain: each entry's hash covers its content and the hash of the entry before it.
 //
-// The hash is taken over the entry's JSON text as stored, without its `hash` field: serialising
-// once is what keeps an append cheap, and JSON.parse followed by JSON.stringify gives the same
-// text back (keys keep their order), so anyone can recompute it from a stored line.
+// The hash is taken over the entry's JSON text as stored, up to its `hash` member, the last one:
+// serialising once is what keeps an append cheap, and anyone can recompute it from a stored line
+// (cut off `,"hash":"…"` before the closing brace). The line is the entry as JSON.stringify writes it.
 import { hash as digest, type BinaryLike } from 'node:crypto';
-import type { EntryDraft, LogEntry } from './types.js';
+import type { EntryDraft } from './types.js';
 
 export const GENESIS = `sha256:${'0'.repeat(64)}`;
 
@@ -44,8 +44,17 @@ export function sealInto(out: Buffer, at: number, text: string, seq: number, pre
   return { end, hash };
 }
 
-/** Re-derives the hash of a stored entry: equal to its `hash` unless something changed it. */
-export function intact(entry: LogEntry): boolean {
-  const { hash, ...body } = entry;
-  return sha256(JSON.stringify(body)) === hash;
+// A sealed line ends with its hash, the last member, as sealInto() writes it.
+const SEAL = /,"hash":"(sha256:[0-9a-f]{64})"\}$/;
+
+/**
+ * Whether a stored line is exactly the text its hash was taken over, with that hash appended.
+ * Taken from the stored text, never from what it parses to: two texts can parse to the same
+ * entry (an escape's hex digits in upper case, 1E+300 for 1e+300), and a changed byte in either
+ * must be noticed.
+ */
+export function intact(line: string): boolean {
+  const seal = SEAL.exec(line);
+  if (!seal) return false;
+  return sha256(`${line.slice(0, seal.index)}}`) === seal[1];
 }

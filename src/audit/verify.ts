@@ -26,7 +26,7 @@ export async function verifyLines(lines: AsyncIterable<Line>, start: ChainStart 
     } catch {
       return fail(entries, prev, { ...where, seq: prev.seq + 1, problem: 'unreadable', message: `the entry after seq ${prev.seq} cannot be read` });
     }
-    if (!intact(entry)) {
+    if (!intact(text)) {
       return fail(entries, prev, { ...where, seq: entry.seq, problem: 'altered', message: `entry ${entry.seq} was altered: its content does not match its hash` });
     }
     if (entry.seq !== prev.seq + 1) {
