@@ -36,8 +36,22 @@ export function parseInstant(text: string, bound: 'from' | 'until'): number | un
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** A request time: an RFC 3339 date-time already checked by the request schema. */
+let lastRequestText: string | undefined;
+let lastRequestTime: number | undefined;
+
+/**
+ * A request time: an RFC 3339 date-time already checked by the request schema. A request's time is
+ * read by the schema, the clock-skew check and evaluation in turn, so the last one is kept.
+ */
 export function parseRequestTime(text: string): number | undefined {
+  if (text !== lastRequestText) {
+    lastRequestTime = parseRequestTimeNow(text);
+    lastRequestText = text;
+  }
+  return lastRequestTime;
+}
+
+function parseRequestTimeNow(text: string): number | undefined {
   // RFC 3339 also allows a lowercase `t`/`z`, a space for `T`, and an offset without a colon.
   const normal = text
     .replace(/^(\d{4}-\d{2}-\d{2})[ tT]/, '$1T')
