@@ -127,11 +127,7 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
 
   const verdict = verdictOf(c, r, lb, failures, categories);
   const misses: NearMiss[] =
-    options.explain === false
-      ? []
-      : verdict.categories
-          .filter((d) => d.decision === 'deny' && d.reason === 'no-permitting-rule')
-          .flatMap((d) => nearMisses(c, r, d.category, t, facts, whenOf));
+    options.explain === false || verdict.unpermitted.length === 0 ? [] : verdict.unpermitted.flatMap((category) => nearMisses(c, r, category, t, facts, whenOf));
   return {
     decision: verdict.decision,
     categories: verdict.categories,

@@ -6,7 +6,7 @@
 // so a verdict is worked out once per policy version and shared, frozen, with its JSON text: the
 // messages, the merging and most of the serialising are then done once instead of per decision.
 import type { Covenant, LegalBasis } from '../domain/covenant.js';
-import type { CategoryDecision, CheckedRequest, Decision, DenialCode, Effect, Obligation, Reason, RequestLevelCode } from '../domain/types.js';
+import type { CategoryDecision, CheckedRequest, Decision, DenialCode, Effect, Id, Obligation, Reason, RequestLevelCode } from '../domain/types.js';
 import { reasonMessage, type MessageParams } from './messages.js';
 import { mergeObligations } from './obligations.js';
 import { Memo, type MemoKey } from '../compile/memo.js';
@@ -16,6 +16,8 @@ export interface Verdict {
   readonly categories: readonly CategoryDecision[];
   readonly reasons: readonly Reason[];
   readonly obligations: readonly Obligation[];
+  /** the categories no rule permitted (`no-permitting-rule`): those that near misses explain */
+  readonly unpermitted: readonly Id[];
   /** `"decision":…,"categories":…,"reasons":…,"obligations":…`, as JSON.stringify writes them */
   readonly json: string;
 }
@@ -81,7 +83,8 @@ function makeVerdict(
     obligations:
       decision === 'permit' ? mergeObligations(categories.flatMap((d) => d.rules.flatMap((id) => c.rulesById.get(id)?.obligations ?? []))) : [],
   };
-  return { ...shared, json: JSON.stringify(shared).slice(1, -1) };
+  const unpermitted = categories.filter((d) => d.decision === 'deny' && d.reason === 'no-permitting-rule').map((d) => d.category);
+  return { ...shared, unpermitted, json: JSON.stringify(shared).slice(1, -1) };
 }
 
 // A copy: the caller's objects stay its own, the verdict's are frozen.
