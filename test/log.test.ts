@@ -239,6 +239,31 @@ describe('retention', () => {
   });
 });
 
+describe('an entry whose content carries a seq of its own', () => {
+  it('is never taken for the checkpointed entry or for a pruned one', async () => {
+    // A refused body is recorded as it came, so a caller can put `"seq":N,` into the log.
+    const dir = tmp();
+    const log = await SegmentLog.open(dir, { segmentBytes: 2048 });
+    const refusal = (request: object): EntryDraft => {
+      const t = (clock += 1000);
+      return { kind: 'refusal', id: ulid(t), at: new Date(t).toISOString(), caller, route: 'POST /v1/decisions', status: 400, errors: [], request } as EntryDraft;
+    };
+    const entries: LogEntry[] = [];
+    for (let i = 0; i < 30; i++) entries.push(await log.append(i === 5 ? refusal({ seq: 40, prevHash: 'x' }) : i === 28 ? refusal({ seq: 0 }) : draft(i)));
+    for (let i = 30; i < 40; i++) entries.push(await log.append(draft(i)));
+    await log.close();
+    // the checkpoint names seq 40; entry 6 says `"seq":40,` too, in its request
+    expect(await verifyDirectory(dir)).toMatchObject({ ok: true, entries: 40 });
+
+    const again = await SegmentLog.open(dir, { segmentBytes: 2048 });
+    const r = await again.prune(Date.parse(entries[20]!.at));
+    expect(r.entries).toBeGreaterThan(0);
+    await again.close();
+    // entry 29 says `"seq":0,`, which is within the pruned prefix
+    expect(await verifyDirectory(dir)).toMatchObject({ ok: true, entries: 40 - r.entries });
+  });
+});
+
 describe('reading a period', () => {
   it('returns exactly the entries in the period, seeking into large segments', async () => {
     const dir = tmp();

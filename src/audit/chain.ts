@@ -44,8 +44,17 @@ export function sealInto(out: Buffer, at: number, text: string, seq: number, pre
   return { end, hash };
 }
 
-// A sealed line ends with its hash, the last member, as sealInto() writes it.
-const SEAL = /,"hash":"(sha256:[0-9a-f]{64})"\}$/;
+// A sealed line ends as sealInto() leaves it: its seq, the hash before it and its own hash, the
+// last three members at the top level. Read from the end, since an entry's content (a refused
+// body is recorded as it came) can hold members of the same names.
+const SEAL = /,"seq":(\d+),"prevHash":"[^"\\]*","hash":"(sha256:[0-9a-f]{64})"\}$/;
+const HASH_MEMBER = ',"hash":"sha256:'.length + 64 + '"}'.length;
+
+/** The seq and hash a stored line was sealed with; undefined for a line not in that form. */
+export function sealOf(line: string): { seq: number; hash: string } | undefined {
+  const seal = SEAL.exec(line);
+  return seal ? { seq: Number(seal[1]), hash: seal[2] as string } : undefined;
+}
 
 /**
  * Whether a stored line is exactly the text its hash was taken over, with that hash appended.
@@ -54,7 +63,6 @@ const SEAL = /,"hash":"(sha256:[0-9a-f]{64})"\}$/;
  * must be noticed.
  */
 export function intact(line: string): boolean {
-  const seal = SEAL.exec(line);
-  if (!seal) return false;
-  return sha256(`${line.slice(0, seal.index)}}`) === seal[1];
+  const seal = sealOf(line);
+  return seal !== undefined && sha256(`${line.slice(0, line.length - HASH_MEMBER)}}`) === seal.hash;
 }

@@ -12,7 +12,7 @@ import { createHash, getRandomValues } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
-import { GENESIS, draftText, lineBound, sealInto } from './chain.js';
+import { GENESIS, draftText, lineBound, sealInto, sealOf } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
@@ -333,15 +333,11 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
     for (const f of files) {
       const file = join(segDir, f);
       for await (const { text, line } of forwardLines(file)) {
+        // A line not in sealed form is left to verifyLines, which reports it.
+        const seal = sealOf(text);
         // a segment pruned in the manifest whose file a crash left behind
-        if (pruned && seqOf(text) <= pruned.seq) continue;
-        if (checkpoint && atCheckpoint === undefined && text.includes(`"seq":${checkpoint.seq},`)) {
-          try {
-            atCheckpoint = (JSON.parse(text) as LogEntry).hash;
-          } catch {
-            // verifyLines reports the unreadable line
-          }
-        }
+        if (pruned && seal && seal.seq <= pruned.seq) continue;
+        if (checkpoint && atCheckpoint === undefined && seal?.seq === checkpoint.seq) atCheckpoint = seal.hash;
         yield { text, file: join('segments', f), line };
       }
       const size = (await stat(file)).size;
@@ -368,8 +364,6 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
   }
   return result;
 }
-
-const seqOf = (text: string): number => Number(/"seq":(\d+),/.exec(text)?.[1] ?? Number.MAX_SAFE_INTEGER);
 
 async function endsWithNewline(file: string, size: number): Promise<boolean> {
   const fh = await open(file, 'r');
