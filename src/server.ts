@@ -9,6 +9,7 @@ import type { Folders } from './loader/files.js';
 import type { Diagnostic } from './domain/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { answerClientError } from './http/client-error.js';
 import { dataPaths } from './data-paths.js';
 
 export interface ServeConfig {
@@ -91,6 +92,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   const server: ServerType = await new Promise((resolve) => {
     const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
+  server.on('clientError', answerClientError);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -1,6 +1,7 @@
 // The service of CONTRACT 3, through a real server on a loopback port.
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,6 +224,31 @@ describe('routes and plumbing', () => {
     const b = await s.call('DELETE', '/v1/decisions', { key: s.keys.auditor });
     expect(b.status).toBe(405);
     expect(b.headers.get('allow')).toBe('GET, POST');
+  });
+
+  it('answers what the HTTP parser refuses as a problem too: oversized headers 431, malformed HTTP 400', async () => {
+    const { port } = new URL(s.url);
+    const raw = (text: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end(text));
+        let got = '';
+        socket.on('data', (d) => (got += d));
+        socket.on('end', () => resolve(got));
+        socket.on('error', reject);
+      });
+    const answers = [
+      await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      await raw('GARBAGE\r\n\r\n'),
+      await raw('POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}'),
+    ];
+    expect(answers.map((a) => a.split('\r\n')[0])).toEqual(['HTTP/1.1 431 Request Header Fields Too Large', 'HTTP/1.1 400 Bad Request', 'HTTP/1.1 400 Bad Request']);
+    for (const a of answers) {
+      const [head, body] = a.split('\r\n\r\n') as [string, string];
+      expect(head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
+      expect(head).toMatch(new RegExp(`\\r\\ncontent-length: ${Buffer.byteLength(body)}(\\r\\n|$)`, 'i'));
+      problemShape(JSON.parse(body));
+    }
+    expect((await s.call('GET', '/healthz')).status).toBe(200);
   });
 
   it('serves health, readiness, metrics and the OpenAPI document', async () => {
