@@ -201,12 +201,23 @@ describe('the log, read back', () => {
   });
 
   it('rejects bad filters with 400 and an unknown id with 404', async () => {
-    for (const q of ['kind=everything', 'limit=0', 'limit=5000', 'from=yesterday', 'cursor=abc', 'surplus=1']) {
+    const said: Record<string, string> = {
+      'kind=everything': 'must be one of',
+      'limit=0': 'must be a whole number from 1 to 1000',
+      'limit=5000': 'must be a whole number from 1 to 1000',
+      'from=yesterday': 'must be an RFC 3339 date-time',
+      'cursor=abc': 'must be the `nextCursor` of a previous page',
+      'surplus=1': 'unknown field `surplus`',
+    };
+    for (const [q, message] of Object.entries(said)) {
       const r = await s.call('GET', `/v1/decisions?${q}`, { key: s.keys.auditor });
       expect(r.status, q).toBe(400);
       problemShape(r.body);
+      expect(r.body.errors[0].message, q).toContain(message);
     }
-    expect((await s.call('GET', '/v1/decisions/not-an-id', { key: s.keys.auditor })).status).toBe(400);
+    const bad = await s.call('GET', '/v1/decisions/not-an-id', { key: s.keys.auditor });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ path: '/id', message: expect.stringContaining('must be a decision id') }]);
     expect((await s.call('GET', '/v1/decisions/01JD0000000000000000000000', { key: s.keys.auditor })).status).toBe(404);
   });
 

@@ -11,7 +11,9 @@ import apiSchema from '../../schemas/api.schema.json' with { type: 'json' };
 // ajv-formats is CommonJS; under NodeNext its default export is typed as the module itself.
 const addFormats = formats.default as unknown as (ajv: Ajv2020, list: string[]) => Ajv2020;
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+// verbose: an error carries the schema it broke, whose `x-message` (ours) says what it wants.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+ajv.addVocabulary(['x-message']);
 addFormats(ajv, ['date-time', 'date']);
 ajv.addSchema(requestSchema);
 ajv.addSchema(decisionSchema);
@@ -125,6 +127,8 @@ function toSchemaErrors(errors: readonly ErrorObject[]): SchemaError[] {
       default:
         message = e.message ?? 'is invalid';
     }
+    // A value whose schema says in words what it wants (`x-message`) is told that instead.
+    message = (e.parentSchema as { 'x-message'?: string } | undefined)?.['x-message'] ?? message;
     const path = pointer(segments);
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
