@@ -169,6 +169,18 @@ describe('roles', () => {
     expect(r.body.items[0]).toMatchObject({ kind: 'refusal', status: 403, route: 'GET /v1/policy', caller: { partner: 'douane' } });
   });
 
+  it('records a refused body as it came, unless it is nested too deeply to write back, then says so', async () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const r = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: deep, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    problemShape(r.body);
+    const shallow = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: { nested: [[[{ a: 1 }]]] } });
+    expect(shallow.status).toBe(400);
+    const log = await s.call('GET', '/v1/decisions?kind=refusal&limit=2', { key: s.keys.auditor });
+    expect(log.body.items.map((e: { request: unknown }) => e.request)).toEqual([{ nested: [[[{ a: 1 }]]] }, '(not recorded: nested more than 64 levels deep)']);
+    expect((await s.call('GET', '/readyz')).status).toBe(200);
+  });
+
   it('honours a revocation within 5 seconds', async () => {
     const store = await KeyStore.open(dataPaths(s.dataDir).keys);
     const { key, record } = await store.add({ role: 'auditor' }, new Date());

@@ -43,7 +43,7 @@ export async function refuse(
     route,
     status: outcome.status,
     errors: outcome.errors,
-    ...(request !== undefined && { request }),
+    ...(request !== undefined && { request: recordable(request) }),
   };
   try {
     await deps.log.append(draft);
@@ -51,6 +51,24 @@ export async function refuse(
   } catch {
     return unavailable;
   }
+}
+
+/** Deeper than any request the schemas accept, and far shallower than JSON.stringify's limit. */
+const MAX_DEPTH = 64;
+
+/**
+ * A refused body as the log keeps it: as it came, unless it is nested deeper than MAX_DEPTH.
+ * JSON.parse takes any depth, JSON.stringify does not, and a refusal that cannot be written
+ * would be answered 503 where the caller sent a 400: such a body is replaced by a note.
+ */
+function recordable(body: unknown): unknown {
+  const stack: { value: unknown; depth: number }[] = [{ value: body, depth: 0 }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth === MAX_DEPTH) return `(not recorded: nested more than ${MAX_DEPTH} levels deep)`;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  return body;
 }
 
 /** POST /v1/decisions and /v1/simulations: `kind` says which, and which checks apply. */
