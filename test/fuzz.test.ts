@@ -36,6 +36,10 @@ const raw = fc.oneof(
   corrupted.map((x) => JSON.stringify(x) ?? 'null'),
   fc.string(),
   fc.constantFrom('{', '[', '{"provider":', 'null', '{"__proto__": {"admin": true}}', '\uFEFF{}', '{"a":' + '['.repeat(5000)),
+  // valid JSON nested deeper than anything can be written back with JSON.stringify
+  fc.integer({ min: 60, max: 20_000 }).chain((n) =>
+    fc.constantFrom('['.repeat(n) + ']'.repeat(n), '{"a":'.repeat(n) + '1' + '}'.repeat(n), JSON.stringify(exampleRequest).slice(0, -1) + ',"context":' + '['.repeat(n) + ']'.repeat(n) + '}'),
+  ),
 );
 
 describe('POST /v1/decisions under hostile input', () => {
