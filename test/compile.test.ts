@@ -30,6 +30,31 @@ describe('load-time errors', () => {
     expect(d).toMatchObject({ severity: 'error', code: 'syntax', file: 'rules/r.yaml', line: expect.any(Number) });
   });
 
+  it('refuses nesting too deep to parse safely, once, with its line, and stays able to parse', () => {
+    // The YAML parser recurses: past some hundreds of levels it overflows the stack, and after an
+    // overflow there, V8 once ran out of memory compiling a regular expression on the next parse.
+    const deep = {
+      flow: `rules: ${'['.repeat(3000)}${']'.repeat(3000)}\n`,
+      unclosed: `rules:\n  - ${'{a: '.repeat(5000)}`,
+      json: `{"rules": ${'['.repeat(3000)}${']'.repeat(3000)}}`,
+      block: Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n',
+    };
+    for (let round = 0; round < 2; round++) {
+      for (const [kind, text] of Object.entries(deep)) {
+        const parsed = parseText('rules/r.yaml', text);
+        expect(parsed.ok, kind).toBe(false);
+        if (parsed.ok) continue;
+        expect(parsed.diagnostics, kind).toEqual([
+          expect.objectContaining({ severity: 'error', code: 'syntax', file: 'rules/r.yaml', line: { block: 258, unclosed: 2 }[kind] ?? 1, message: expect.stringMatching(/nested too deeply/) }),
+        ]);
+      }
+    }
+    // what a covenant needs is far from the limit: 60 levels of flow and of blocks still parse
+    expect(parseText('x.yaml', `a: ${'['.repeat(60)}${']'.repeat(60)}\n`).ok).toBe(true);
+    expect(parseText('x.yaml', Array.from({ length: 60 }, (_, i) => `${'  '.repeat(i)}a:`).join('\n') + ' 1\n').ok).toBe(true);
+    expect(errors(diagnose('rules:\n  - id: r1\n    citation: "[[[[ {{{{ not nesting"\n    effect: permit\n'))).not.toContainEqual(expect.objectContaining({ message: expect.stringMatching(/nested/) }));
+  });
+
   it('reports a duplicate key instead of keeping the last one', () => {
     const [d] = diagnose('rules:\n  - id: x\n    id: y\n    citation: c\n    effect: permit\n');
     expect(d).toMatchObject({ code: 'syntax', line: 3 });

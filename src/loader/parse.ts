@@ -9,6 +9,21 @@ export type ParseOutcome = { ok: true; document: ParsedDocument } | { ok: false;
 
 export function parseText(file: string, text: string, name: string = file): ParseOutcome {
   const digest = digestOf(text);
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    return {
+      ok: false,
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'syntax',
+          message: `nested too deeply: more than ${MAX_FLOW_DEPTH} open brackets or braces, or a line indented more than ${MAX_INDENT} columns`,
+          file,
+          ...deep,
+        },
+      ],
+    };
+  }
   const lineCounter = new LineCounter();
   // Core schema (YAML 1.2): unquoted 2025-12-31 stays a string, as do yes/no/on/off.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core' });
@@ -67,3 +82,43 @@ function rangeStart(node: unknown, position: (o: number) => SourcePosition): Sou
 }
 
 const firstLine = (s: string): string => s.split('\n')[0] ?? s;
+
+// The YAML parser recurses into every collection: some hundreds of levels overflow the stack, and
+// after an overflow inside it V8 was seen to run out of memory compiling a regular expression on
+// the next parse, taking the process down. A covenant needs a handful of levels, so text that
+// could nest deeper than these limits is refused before it is parsed.
+const MAX_FLOW_DEPTH = 64;
+const MAX_INDENT = 256;
+
+/**
+ * Where a text could nest deeper than the limits, or undefined. Brackets and braces are counted
+ * wherever they stand, also inside quoted text: a covenant never holds 64 unclosed ones, and not
+ * telling quotes apart leaves no way to hide nesting from the count. Block nesting needs
+ * indentation, so that is bounded by the widest indentation.
+ */
+function tooDeep(text: string): { line: number; column: number } | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  let indenting = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = i + 1;
+      indenting = true;
+      continue;
+    }
+    if (indenting && c === 32) {
+      if (i - lineStart >= MAX_INDENT) return { line, column: i - lineStart + 1 };
+      continue;
+    }
+    indenting = false;
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_FLOW_DEPTH) return { line, column: i - lineStart + 1 };
+    } else if ((c === 93 || c === 125) && depth > 0) {
+      depth--;
+    }
+  }
+  return undefined;
+}
