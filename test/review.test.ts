@@ -135,6 +135,26 @@ describe('refusals on the review routes', () => {
     const last = await s.call('GET', '/v1/decisions?kind=refusal&limit=1', { key: s.keys.auditor });
     expect(last.body.items[0]).toMatchObject({ kind: 'refusal', route: 'POST /v1/policy/impact', status: 400 });
   });
+
+  it('refuses a period that ends before it starts, on every route and command that takes one', async () => {
+    const backwards = 'from=2025-06-01T00:00:00Z&to=2025-05-01T00:00:00Z';
+    for (const path of [`/v1/audit/report?${backwards}`, `/v1/audit/export?${backwards}`, `/v1/audit/export/digest?${backwards}`, `/v1/decisions?${backwards}`]) {
+      const r = await s.call('GET', path, { key: s.keys.auditor });
+      expect(r.status, path).toBe(400);
+      expect(r.body.errors, path).toEqual([{ path: '/to', message: expect.stringContaining('must not be before `from`') }]);
+    }
+    const impact = await s.call('POST', '/v1/policy/impact', {
+      key: s.keys['privacy-officer'],
+      body: { files: [{ name: 'policies/x.yaml', content: 'x: 1' }], from: '2025-06-01T00:00:00Z', to: '2025-05-01T00:00:00Z' },
+    });
+    expect(impact.status).toBe(400);
+    expect((await s.call('GET', '/v1/audit/report?from=2025-05-01T00:00:00Z&to=2025-05-01T00:00:00Z', { key: s.keys.auditor })).status).toBe(200);
+    for (const command of [['audit', 'report'], ['audit', 'export']]) {
+      const run = cli([...command, '--data', s.dataDir, '--from', '2025-06-01', '--to', '2025-05-31']);
+      expect(run.status, command.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/--to `2025-05-31` is before --from `2025-06-01`/);
+    }
+  });
 });
 
 describe('matrix route', () => {

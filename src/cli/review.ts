@@ -46,6 +46,10 @@ function period(flags: PeriodFlags, io: Io): { from?: number; to?: number } | un
   const from = one(flags.from, 'from', '--from');
   const to = one(flags.to, 'until', '--to');
   if (from === null || to === null) return undefined;
+  if (from !== undefined && to !== undefined && from > to) {
+    io.stderr(`error: --to \`${flags.to}\` is before --from \`${flags.from}\`\n`);
+    return undefined;
+  }
   return { ...(from !== undefined && { from }), ...(to !== undefined && { to }) };
 }
 

@@ -58,11 +58,22 @@ export async function refusal(
 export const refused = (c: Context<Env>, deps: AppDeps, route: string, errors: readonly { path: string; message: string }[]): Promise<Response> =>
   refusal(c, deps, route, 400, 'malformed request', errors);
 
+/**
+ * A period's bounds in order. The schemas check each date-time; only together do they say whether
+ * the period is empty by mistake, which is answered as a bad request rather than as nothing found.
+ */
+function periodErrors(value: unknown): { path: string; message: string }[] {
+  const { from, to } = (typeof value === 'object' && value !== null ? value : {}) as { from?: unknown; to?: unknown };
+  if (typeof from !== 'string' || typeof to !== 'string' || !(Date.parse(from) > Date.parse(to))) return [];
+  return [{ path: '/to', message: `must not be before \`from\` (${from})` }];
+}
+
 /** The query string if `validate` accepts it, else the recorded refusal to answer with. */
 export async function validQuery(c: Context<Env>, deps: AppDeps, validate: Validator, route: string): Promise<Record<string, string> | Response> {
   const q = c.req.query();
   const errors = validate(q);
-  return errors.length > 0 ? refused(c, deps, route, errors) : q;
+  const all = errors.length > 0 ? errors : periodErrors(q);
+  return all.length > 0 ? refused(c, deps, route, all) : q;
 }
 
 /** The JSON body if it is readable within `limit` and `validate` accepts it, else the recorded refusal. */
@@ -70,7 +81,8 @@ export async function validBody(c: Context<Env>, deps: AppDeps, limit: number, v
   const body = await readJson(c, limit);
   if (!body.ok) return refusal(c, deps, route, body.status, body.title, [{ path: '', message: body.message }]);
   const errors = validate(body.value);
-  return errors.length > 0 ? refused(c, deps, route, errors) : { value: body.value };
+  const all = errors.length > 0 ? errors : periodErrors(body.value);
+  return all.length > 0 ? refused(c, deps, route, all) : { value: body.value };
 }
 
 export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;
