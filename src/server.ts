@@ -89,10 +89,21 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     logger,
   });
 
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serveHttp({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await listen(app.fetch, config.port, config.host);
+  } catch (e) {
+    // Nothing may keep the process alive after a failed start: no watcher, timer or open log.
+    clearInterval(keyPoll);
+    clearInterval(pruneTimer);
+    source.close();
+    await log.close();
+    throw e;
+  }
   server.on('clientError', answerClientError);
+  // Once listening, a server error (say, no file descriptors left to accept with) is logged; the
+  // connections already open carry on, and the service does not go down over it.
+  server.on('error', (e: NodeJS.ErrnoException) => logger.error({ err: { message: e.message, code: e.code } }, 'server error'));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -119,4 +130,22 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
         logger.flush();
       })()),
   };
+}
+
+/** Listens, or rejects with a message a person can act on (the port is taken, or not ours to use). */
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const failed = (e: NodeJS.ErrnoException): void => {
+      s.close();
+      if (e.code === 'EADDRINUSE') reject(new Error(`port ${port} on ${host} is already in use`));
+      else if (e.code === 'EACCES') reject(new Error(`no permission to listen on port ${port} on ${host}`));
+      else if (e.code === 'EADDRNOTAVAIL') reject(new Error(`${host} is not an address of this machine`));
+      else reject(e);
+    };
+    const s = serveHttp({ fetch, port, hostname: host }, () => {
+      s.off('error', failed);
+      resolve(s);
+    });
+    s.once('error', failed);
+  });
 }

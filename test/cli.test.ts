@@ -1,4 +1,5 @@
 // The commands of CONTRACT 4, run as a user runs them: a real process, real files, exit statuses.
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -138,6 +139,24 @@ describe('covenant test', () => {
     const unknown = project([permitRule], { 'y.test.yaml': testFile([{ ...good, request: { ...baseRequest, provider: 'zz' } }]) });
     expect(cli(['test', join(unknown.dir, 'y.test.yaml'), ...unknown.args]).status).toBe(2);
     expect(cli(['test', '/nonexistent.test.yaml', ...args]).status).toBe(2);
+  });
+});
+
+describe('covenant serve', () => {
+  it('exits 1 with a plain message when its port is taken, and leaves nothing running', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const r = cli(['serve', '--port', String(port), '--data', tempTree({})]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`error: cannot start: port ${port} on 127.0.0.1 is already in use\n`);
+      // it exited by itself: no watcher, timer or open log kept it alive
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      taken.close();
+    }
   });
 });
 
