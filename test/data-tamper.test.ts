@@ -24,6 +24,12 @@ describe('tampering with the data folder', () => {
     expect(altered.stdout).toMatch(/archived policy version sha256:[0-9a-f]{64} was altered/);
     writeFileSync(archived, original);
     expect(verify().status).toBe(0);
+    // any byte of the archived file, also one that replay does not read (the name it repeats)
+    const at = original.indexOf('"policyVersion":"sha256:') + '"policyVersion":"sha256:'.length;
+    const digit = original[at] === 'a' ? 'b' : 'a';
+    writeFileSync(archived, original.slice(0, at) + digit + original.slice(at + 1));
+    expect(verify().status).toBe(1);
+    writeFileSync(archived, original);
 
     const manifest = join(s.dataDir, 'log', 'manifest.json');
     writeFileSync(manifest, readFileSync(manifest, 'utf8').slice(0, -5));

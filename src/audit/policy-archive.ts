@@ -35,7 +35,7 @@ export class PolicyArchive {
     const path = this.path(policyVersion);
     const exists = await access(path).then(() => true, () => false);
     if (!exists) {
-      await writeFile(`${path}.tmp`, JSON.stringify({ policyVersion, files }));
+      await writeFile(`${path}.tmp`, archiveText(policyVersion, files));
       await rename(`${path}.tmp`, path);
     }
     if (!this.index.data.versions.some((v) => v.policyVersion === policyVersion)) {
@@ -59,6 +59,10 @@ export class PolicyArchive {
   }
 }
 
+/** An archived version's file: its name and its files, as JSON. */
+const archiveText = (policyVersion: string, files: readonly ArchivedFile[]): string =>
+  JSON.stringify({ policyVersion, files: files.map((f) => ({ name: f.name, text: f.text })) });
+
 export const filesOf = (documents: readonly ParsedDocument[]): ArchivedFile[] => documents.map((d) => ({ name: d.name, text: d.text }));
 
 /**
@@ -71,9 +75,12 @@ export async function verifyArchive(dir: string): Promise<{ ok: boolean; altered
   for (const f of files.filter((x) => x.endsWith('.json'))) {
     const expected = `sha256:${f.slice(0, -'.json'.length)}`;
     try {
-      const stored = JSON.parse(await readFile(join(dir, 'versions', f), 'utf8')) as { files: ArchivedFile[] };
+      const text = await readFile(join(dir, 'versions', f), 'utf8');
+      const stored = JSON.parse(text) as { files: ArchivedFile[] };
       const actual = policyVersionOf(stored.files.map((x) => ({ name: x.name, digest: digestOf(x.text) })));
-      if (actual !== expected) altered.push(expected);
+      // Byte for byte as put() wrote it, so that no byte can change unnoticed, not even one that
+      // replay does not read or one that parses the same.
+      if (actual !== expected || text !== archiveText(expected, stored.files)) altered.push(expected);
     } catch {
       altered.push(expected);
     }
