@@ -32,9 +32,17 @@ describe('tampering with the data folder', () => {
     writeFileSync(archived, original);
 
     const manifest = join(s.dataDir, 'log', 'manifest.json');
-    writeFileSync(manifest, readFileSync(manifest, 'utf8').slice(0, -5));
-    const broken = verify();
-    expect(broken.status).toBe(1);
-    expect(broken.stdout).toMatch(/manifest/);
+    const kept = readFileSync(manifest, 'utf8');
+    // every byte of the manifest counts, also the time of the checkpoint and the layout
+    const stamp = kept.indexOf('"at": "') + '"at": "'.length + 3;
+    for (const changed of [kept.slice(0, -5), kept.slice(0, stamp) + (kept[stamp] === '1' ? '2' : '1') + kept.slice(stamp + 1), kept.replace('\n  "checkpoint"', '\n\t"checkpoint"')]) {
+      expect(changed).not.toBe(kept);
+      writeFileSync(manifest, changed);
+      const broken = verify();
+      expect(broken.status).toBe(1);
+      expect(broken.stdout).toMatch(/manifest/);
+    }
+    writeFileSync(manifest, kept);
+    expect(verify().status).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFi
 import { join } from 'node:path';
 import { devNull } from 'node:os';
 import { constants as fsConstants } from 'node:fs';
-import { createHash, getRandomValues } from 'node:crypto';
+import { createHash, getRandomValues, hash as digest } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
@@ -30,7 +30,13 @@ interface Manifest {
   checkpoint: { seq: number; hash: string; at: string } | null;
   /** the prefix removed by retention: how many entries, and the seq and hash of the last one */
   pruned?: { count: number; seq: number; hash: string; at: string } | null;
+  /** sha256 of the two above (manifestDigest), so that no byte of them changes unnoticed */
+  sha256?: string;
 }
+
+const manifestDigest = (m: Manifest): string => `sha256:${digest('sha256', JSON.stringify({ checkpoint: m.checkpoint, pruned: m.pruned ?? null }), 'hex')}`;
+// As lowdb's JSONFile writes it.
+const manifestText = (m: Manifest): string => JSON.stringify(m, null, 2);
 
 export interface Recovery {
   readonly file: string;
@@ -207,12 +213,17 @@ export class SegmentLog implements DecisionLog {
     await syncDir(join(this.dir, 'segments'));
   }
 
+  private async writeManifest(): Promise<void> {
+    this.manifest.data.sha256 = manifestDigest(this.manifest.data);
+    await this.manifest.write();
+  }
+
   /** Records the head in the manifest, so that verify can tell when entries were cut off the end. */
   async checkpoint(): Promise<void> {
     if (this.head.seq === this.checkpointed) return;
     const head = this.head;
     this.manifest.data.checkpoint = { ...head, at: new Date(this.options.now()).toISOString() };
-    await this.manifest.write();
+    await this.writeManifest();
     this.checkpointed = head.seq;
   }
 
@@ -293,7 +304,7 @@ export class SegmentLog implements DecisionLog {
     const earlier = this.manifest.data.pruned;
     const entries = last.seq - (earlier?.seq ?? 0);
     this.manifest.data.pruned = { count: (earlier?.count ?? 0) + entries, seq: last.seq, hash: last.hash, at: new Date(this.options.now()).toISOString() };
-    await this.manifest.write();
+    await this.writeManifest();
     for (const s of removable) await unlink(s.file);
     await syncDir(join(this.dir, 'segments'));
     this.segments.splice(0, removable.length);
@@ -317,10 +328,12 @@ export async function verifyDirectory(dir: string): Promise<Verification> {
   const files = await readdir(segDir).then((f) => f.filter((x) => SEGMENT.test(x)).sort(), () => [] as string[]);
   let checkpoint: Manifest['checkpoint'] = null;
   let pruned: Manifest['pruned'] = null;
-  const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => undefined);
-  if (manifestText !== undefined) {
+  const stored = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => undefined);
+  if (stored !== undefined) {
     try {
-      const manifest = JSON.parse(manifestText) as Manifest;
+      const manifest = JSON.parse(stored) as Manifest;
+      // Byte for byte as written, and sealed (a manifest from before the seal has none to check).
+      if (stored !== manifestText(manifest) || (manifest.sha256 !== undefined && manifest.sha256 !== manifestDigest(manifest))) throw new Error('altered');
       checkpoint = manifest.checkpoint;
       pruned = manifest.pruned ?? null;
     } catch {
