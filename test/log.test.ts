@@ -3,6 +3,7 @@ import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:f
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
@@ -190,6 +191,38 @@ describe('tamper evidence', () => {
     }
     writeFileSync(file!, original);
     expect(unnoticed).toEqual([]);
+    expect((await verifyDirectory(dir)).ok).toBe(true);
+  });
+});
+
+describe('tamper evidence, as a law', () => {
+  it('notices any changed byte of a log of refusals whose bodies are any JSON at all', async () => {
+    // Refused bodies are recorded as they came, so they are where unusual JSON meets the chain.
+    const dir = tmp();
+    const log = await SegmentLog.open(dir);
+    const bodies = fc.sample(fc.jsonValue({ maxDepth: 4 }), { numRuns: 40, seed: 20261123 });
+    for (const request of bodies) {
+      const t = (clock += 1000);
+      await log.append({ kind: 'refusal', id: ulid(t), at: new Date(t).toISOString(), caller, route: 'POST /v1/decisions', status: 400, errors: [], request } as EntryDraft);
+    }
+    await log.close();
+    expect((await verifyDirectory(dir)).ok).toBe(true);
+    const [file] = segmentFiles(dir);
+    const original = readFileSync(file!);
+    // Besides any byte: the bytes where a change can keep the meaning (an escape's hex digits, an exponent's e).
+    const text = original.toString('latin1');
+    const subtle = [...text.matchAll(/\\u[0-9a-f]{4}|\d[eE][+-]?\d/g)].flatMap((m) => [1, 2, 3, 4, 5].map((k) => m.index + k).filter((i) => i < text.length));
+    expect(subtle.length).toBeGreaterThan(0);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.nat({ max: original.length - 1 }), fc.constantFrom(...subtle)), fc.oneof(fc.constant(0x20), fc.integer({ min: 1, max: 255 })), async (at, mask) => {
+        const changed = Buffer.from(original);
+        changed[at]! ^= mask;
+        writeFileSync(file!, changed);
+        expect((await verifyDirectory(dir)).ok).toBe(false);
+      }),
+      { numRuns: 300, seed: 20261123 },
+    );
+    writeFileSync(file!, original);
     expect((await verifyDirectory(dir)).ok).toBe(true);
   });
 });
