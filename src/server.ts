@@ -10,6 +10,7 @@ import type { Diagnostic } from './domain/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { answerClientError } from './http/client-error.js';
+import { Validator } from './service/off-thread.js';
 import { dataPaths } from './data-paths.js';
 
 export interface ServeConfig {
@@ -76,6 +77,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
 
+  const validator = new Validator((reason) => logger.warn({ reason }, 'validating posted rule files on the service thread: the validation thread failed'));
   const app = createApp({
     log,
     keys,
@@ -87,6 +89,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     bodyLimitBytes: config.bodyLimitBytes,
     metrics,
     logger,
+    validator,
   });
 
   let server: ServerType;
@@ -97,6 +100,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     clearInterval(keyPoll);
     clearInterval(pruneTimer);
     source.close();
+    await validator.close();
     await log.close();
     throw e;
   }
@@ -125,6 +129,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
         clearInterval(keyPoll);
         clearInterval(pruneTimer);
         source.close();
+        await validator.close();
         await log.close();
         logger.info('covenant stopped');
         logger.flush();

@@ -1,5 +1,5 @@
 // The service of CONTRACT 3, through a real server on a loopback port.
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -298,6 +298,36 @@ describe('routes and plumbing', () => {
     expect(bad.body).toMatchObject({ valid: false, errors: 1, diagnostics: [{ code: 'unknown-reference', file: 'rules/r.yaml', line: 2 }] });
     const after = await s.call('GET', '/v1/policy', { key: s.keys['privacy-officer'] });
     expect(after.body.policyVersion).toBe(p.body.policyVersion);
+  });
+});
+
+describe('validating posted rule files', () => {
+  it('goes on deciding while a large covenant is validated, and answers as before', async () => {
+    const rules = Array.from({ length: 3000 }, (_, i) => ({
+      id: `generated-${i}`,
+      citation: `Art. ${i}`,
+      effect: 'permit',
+      providers: ['belastingdienst'],
+      recipients: ['fiod'],
+      categories: ['fiscal.income'],
+      purposes: ['nsoc.tbml'],
+      legalBases: ['awr-67-43c'],
+    }));
+    const policies = readdirSync(join(ROOT, 'policies')).map((f) => ({ name: `policies/${f}`, content: readFileSync(join(ROOT, 'policies', f), 'utf8') }));
+    const files = [...policies, { name: 'rules/generated.json', content: JSON.stringify({ apiVersion: 'covenant/v1', rules }) }];
+    let answered = false;
+    const validation = s.call('POST', '/v1/policy/validate', { key: s.keys['privacy-officer'], body: { files } }).finally(() => (answered = true));
+    // Decisions asked one after another while the validation runs: on the service's own thread,
+    // compiling 3,000 rules would hold every one of them up until it was done.
+    let during = 0;
+    while (!answered) {
+      expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: exampleRequest })).status).toBe(200);
+      if (!answered) during++;
+    }
+    const v = await validation;
+    expect(v.status).toBe(200);
+    expect(v.body).toMatchObject({ valid: true, errors: 0, policyVersion: expect.stringMatching(/^sha256:/) });
+    expect(during).toBeGreaterThan(20);
   });
 });
 

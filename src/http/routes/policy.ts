@@ -2,7 +2,6 @@
 import { basename, isAbsolute, relative as pathRelative, sep } from 'node:path';
 import { Hono } from 'hono';
 import type { Diagnostic } from '../../domain/types.js';
-import { covenantFromFiles } from '../../service/review.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
 import { allow, filesLimit, validBody } from '../middleware.js';
@@ -30,14 +29,7 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
     const body = await validBody(c, deps, filesLimit(deps), validateValidateBody, 'POST /v1/policy/validate');
     if (body instanceof Response) return body;
     const files = (body.value as { files: { name: string; content: string }[] }).files;
-    const compiled = covenantFromFiles(files.map((f) => ({ name: f.name, text: f.content })), { now: deps.now() });
-    return c.json({
-      valid: compiled.covenant !== undefined,
-      ...(compiled.covenant && { policyVersion: compiled.covenant.policyVersion }),
-      errors: compiled.diagnostics.filter((d) => d.severity === 'error').length,
-      warnings: compiled.diagnostics.filter((d) => d.severity === 'warning').length,
-      diagnostics: compiled.diagnostics,
-    });
+    return c.json(await deps.validator.validate(files, deps.now()));
   });
 
   return app;
