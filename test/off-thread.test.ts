@@ -1,0 +1,46 @@
+// Validation on a worker thread: the same answers as on the service's thread, and still an
+// answer when the worker dies under a request.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Validator } from '../src/service/off-thread.js';
+import { validateFiles } from '../src/service/validate-files.js';
+import { ROOT } from './helpers.js';
+
+const files = [
+  ...readdirSync(join(ROOT, 'policies')).map((f) => ({ name: `policies/${f}`, content: readFileSync(join(ROOT, 'policies', f), 'utf8') })),
+  ...readdirSync(join(ROOT, 'rules'))
+    .filter((f) => !f.includes('.test.'))
+    .map((f) => ({ name: `rules/${f}`, content: readFileSync(join(ROOT, 'rules', f), 'utf8') })),
+];
+const broken = [...files, { name: 'rules/broken.yaml', content: 'rules:\n  - id: [' }];
+const NOW = Date.parse('2025-06-01T00:00:00Z');
+
+describe('the validation thread', () => {
+  it('answers as validation on this thread does, for valid and invalid files', async () => {
+    const v = new Validator();
+    try {
+      expect(await v.validate(files, NOW)).toEqual(validateFiles(files, NOW));
+      expect(await v.validate(broken, NOW)).toEqual(validateFiles(broken, NOW));
+      expect((await v.validate(files, NOW)).valid).toBe(true);
+    } finally {
+      await v.close();
+    }
+  });
+
+  it('answers a request whose worker dies under it, on this thread, says so, and starts a new worker', async () => {
+    const reasons: string[] = [];
+    const v = new Validator((reason) => reasons.push(reason));
+    try {
+      await v.validate(files, NOW);
+      const inFlight = v.validate(files, NOW);
+      await (v as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      expect(await inFlight).toEqual(validateFiles(files, NOW));
+      expect(reasons).toEqual([expect.stringContaining('stopped')]);
+      expect(await v.validate(broken, NOW)).toEqual(validateFiles(broken, NOW));
+      expect(reasons).toHaveLength(1);
+    } finally {
+      await v.close();
+    }
+  });
+});
