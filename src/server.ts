@@ -10,7 +10,7 @@ import type { Diagnostic } from './domain/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { answerClientError } from './http/client-error.js';
-import { Validator } from './service/off-thread.js';
+import { ReviewThread } from './service/review-thread.js';
 import { dataPaths } from './data-paths.js';
 
 export interface ServeConfig {
@@ -77,7 +77,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
   const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
 
-  const validator = new Validator((reason) => logger.warn({ reason }, 'validating posted rule files on the service thread: the validation thread failed'));
+  const review = new ReviewThread(log, paths.log, (reason) => logger.warn({ reason }, 'reviewing posted rule files on the service thread: the review thread failed'));
   const app = createApp({
     log,
     keys,
@@ -89,7 +89,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     bodyLimitBytes: config.bodyLimitBytes,
     metrics,
     logger,
-    validator,
+    review,
   });
 
   let server: ServerType;
@@ -100,7 +100,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     clearInterval(keyPoll);
     clearInterval(pruneTimer);
     source.close();
-    await validator.close();
+    await review.close();
     await log.close();
     throw e;
   }
@@ -129,7 +129,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
         clearInterval(keyPoll);
         clearInterval(pruneTimer);
         source.close();
-        await validator.close();
+        await review.close();
         await log.close();
         logger.info('covenant stopped');
         logger.flush();

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/audit/segment-log.js';
 import { KeyStore } from '../src/keys/store.js';
 import { PolicySource } from '../src/loader/policy-source.js';
-import { validateFiles } from '../src/service/validate-files.js';
+import { ReviewThread } from '../src/service/review-thread.js';
 import { createApp } from '../src/http/app.js';
 import { createMetrics } from '../src/http/metrics.js';
 import { ROOT } from './helpers.js';
@@ -23,7 +23,7 @@ describe('a log that cannot record', () => {
     const { key } = await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
     const policy = await PolicySource.start({ policies: join(ROOT, 'policies'), rules: join(ROOT, 'rules') }, { now: Date.now });
     if (!(policy instanceof PolicySource)) throw new Error('example covenant does not load');
-    const app = createApp({ log, keys, policy, now: Date.now, newId: (t) => log.newId(t), maxSkewMs: 300_000, bodyLimitBytes: 65_536, metrics: createMetrics(), logger: pino({ level: 'silent' }), validator: { validate: async (files, now) => validateFiles(files, now) } });
+    const app = createApp({ log, keys, policy, now: Date.now, newId: (t) => log.newId(t), maxSkewMs: 300_000, bodyLimitBytes: 65_536, metrics: createMetrics(), logger: pino({ level: 'silent' }), review: new ReviewThread(log, join(dir, 'log')) });
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -4,7 +4,7 @@ import type { Caller, DecisionLog, Role } from '../audit/types.js';
 import type { PolicyArchive } from '../audit/policy-archive.js';
 import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
-import type { PostedFile, ValidationReport } from '../service/validate-files.js';
+import type { ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
 
 export interface AppDeps {
   readonly log: DecisionLog;
@@ -17,8 +17,11 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** POST /v1/policy/validate's work; the service gives it a thread of its own */
-  readonly validator: { validate(files: readonly PostedFile[], now: number): Promise<ValidationReport> };
+  /** the work of POST /v1/policy/validate and /impact; the service gives it a thread of its own */
+  readonly review: {
+    validate(files: readonly PostedFile[], now: number): Promise<ValidationReport>;
+    impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
+  };
 }
 
 export type Env = { Variables: { caller: Caller; route: string } };

@@ -29,7 +29,7 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
     const body = await validBody(c, deps, filesLimit(deps), validateValidateBody, 'POST /v1/policy/validate');
     if (body instanceof Response) return body;
     const files = (body.value as { files: { name: string; content: string }[] }).files;
-    return c.json(await deps.validator.validate(files, deps.now()));
+    return c.json(await deps.review.validate(files, deps.now()));
   });
 
   return app;

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { exportLog, type ExportDigest } from '../../service/export.js';
 import { buildReport } from '../../service/report.js';
 import { renderReportHtml } from '../../service/report-html.js';
-import { covenantFromFiles, impact, replay, VersionCache } from '../../service/review.js';
+import { replay, VersionCache } from '../../service/review.js';
 import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
 import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
@@ -73,11 +73,11 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     const body = await validBody(c, deps, filesLimit(deps), validateImpactBody, 'POST /v1/policy/impact');
     if (body instanceof Response) return body;
     const b = body.value as { files: { name: string; content: string }[]; from?: string; to?: string };
-    const proposed = covenantFromFiles(b.files.map((f) => ({ name: f.name, text: f.content })));
-    if (!proposed.covenant) {
-      return problem(c, 422, 'the posted rule files are invalid', proposed.diagnostics.filter((d) => d.severity === 'error').map((d) => ({ path: `${d.file ?? ''}:${d.line ?? ''}${d.path ?? ''}`, message: d.message })));
+    const report = await deps.review.impact(b.files, period(b));
+    if ('invalid' in report) {
+      return problem(c, 422, 'the posted rule files are invalid', report.invalid.map((d) => ({ path: `${d.file ?? ''}:${d.line ?? ''}${d.path ?? ''}`, message: d.message })));
     }
-    return c.json(await impact(deps.log, proposed.covenant, period(b)));
+    return c.json(report.impact);
   });
 
   app.get('/v1/policy/matrix', reviewers, async function matrix(c) {

@@ -1,10 +1,13 @@
-// Validation on a worker thread: the same answers as on the service's thread, and still an
-// answer when the worker dies under a request.
+// The review routes' work on a worker thread: the same answers as on the service's thread, and
+// still an answer when the worker dies under a request.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Validator } from '../src/service/off-thread.js';
-import { validateFiles } from '../src/service/validate-files.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { SegmentLog } from '../src/audit/segment-log.js';
+import { ReviewThread } from '../src/service/review-thread.js';
+import { impactOfFiles, validateFiles } from '../src/service/posted-files.js';
 import { ROOT } from './helpers.js';
 
 const files = [
@@ -16,21 +19,31 @@ const files = [
 const broken = [...files, { name: 'rules/broken.yaml', content: 'rules:\n  - id: [' }];
 const NOW = Date.parse('2025-06-01T00:00:00Z');
 
-describe('the validation thread', () => {
-  it('answers as validation on this thread does, for valid and invalid files', async () => {
-    const v = new Validator();
+async function emptyLog(): Promise<{ log: SegmentLog; dir: string }> {
+  const dir = join(mkdtempSync(join(tmpdir(), 'covenant-review-')), 'log');
+  return { log: await SegmentLog.open(dir), dir };
+}
+
+describe('the review thread', () => {
+  it('answers as this thread does, for valid and invalid files', async () => {
+    const { log, dir } = await emptyLog();
+    const v = new ReviewThread(log, dir);
     try {
       expect(await v.validate(files, NOW)).toEqual(validateFiles(files, NOW));
       expect(await v.validate(broken, NOW)).toEqual(validateFiles(broken, NOW));
       expect((await v.validate(files, NOW)).valid).toBe(true);
+      expect(await v.impact(files, {})).toEqual(await impactOfFiles(log, files, {}));
+      expect(await v.impact(broken, {})).toEqual(await impactOfFiles(log, broken, {}));
     } finally {
       await v.close();
+      await log.close();
     }
   });
 
   it('answers a request whose worker dies under it, on this thread, says so, and starts a new worker', async () => {
     const reasons: string[] = [];
-    const v = new Validator((reason) => reasons.push(reason));
+    const { log, dir } = await emptyLog();
+    const v = new ReviewThread(log, dir, (reason) => reasons.push(reason));
     try {
       await v.validate(files, NOW);
       const inFlight = v.validate(files, NOW);
@@ -41,6 +54,7 @@ describe('the validation thread', () => {
       expect(reasons).toHaveLength(1);
     } finally {
       await v.close();
+      await log.close();
     }
   });
 });

@@ -1,0 +1,85 @@
+// The review routes' work on posted rule files, on a worker thread. The worker starts on first
+// use and again after it fails; if it cannot run, the work is done here, on the service's thread,
+// as before: slower for decisions meanwhile, never a wrong answer.
+import { Worker } from 'node:worker_threads';
+import type { DecisionLog } from '../audit/types.js';
+import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
+import type { ReviewReply, ReviewRequest } from './review-worker.js';
+
+type Pending = { resolve: (value: ValidationReport | ImpactReport) => void; reject: (e: Error) => void };
+type Request = ReviewRequest extends infer R ? (R extends ReviewRequest ? Omit<R, 'id'> : never) : never;
+
+export class ReviewThread {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private next = 0;
+  private closed = false;
+
+  /** `log` is the service's own, for the fallback; `logDir` is where the worker reads it. */
+  constructor(
+    private readonly log: DecisionLog,
+    private readonly logDir: string,
+    private readonly onFallback: (reason: string) => void = () => undefined,
+  ) {}
+
+  validate(files: readonly PostedFile[], now: number): Promise<ValidationReport> {
+    return this.run({ op: 'validate', files, now }, async () => validateFiles(files, now)) as Promise<ValidationReport>;
+  }
+
+  impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport> {
+    return this.run({ op: 'impact', files, period, logDir: this.logDir }, () => impactOfFiles(this.log, files, period)) as Promise<ImpactReport>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.worker?.terminate();
+  }
+
+  private async run(request: Request, here: () => Promise<ValidationReport | ImpactReport>): Promise<ValidationReport | ImpactReport> {
+    const worker = this.closed ? undefined : this.started();
+    if (!worker) return here();
+    const id = ++this.next;
+    try {
+      return await new Promise<ValidationReport | ImpactReport>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        worker.postMessage({ ...request, id });
+      });
+    } catch (e) {
+      this.onFallback((e as Error).message);
+      return here();
+    }
+  }
+
+  private started(): Worker | undefined {
+    if (this.worker) return this.worker;
+    try {
+      this.worker = spawn();
+    } catch (e) {
+      this.onFallback((e as Error).message);
+      return undefined;
+    }
+    this.worker.unref();
+    this.worker.on('message', (reply: ReviewReply) => {
+      const p = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.ok) p?.resolve(reply.value);
+      else p?.reject(new Error(reply.message));
+    });
+    const fail = (e: Error): void => {
+      this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`the review thread stopped (exit code ${code})`)));
+    return this.worker;
+  }
+}
+
+/** From dist/, the compiled worker; from the sources, the TypeScript one through bin/ts-worker.js. */
+function spawn(): Worker {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const module = new URL(fromSources ? './review-worker.ts' : './review-worker.js', import.meta.url);
+  if (!fromSources) return new Worker(module);
+  return new Worker(new URL('../../bin/ts-worker.js', import.meta.url), { workerData: { module: module.href } });
+}
