@@ -2,6 +2,7 @@
 // that is not HTTP/1.1, a request that took too long) are answered as every other error is: a
 // problem (CONTRACT 3), written to the socket, since there is no request or response object.
 import type { Duplex } from 'node:stream';
+import { problemText } from './problem.js';
 
 const REFUSED: Readonly<Record<string, readonly [number, string, string]>> = {
   HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request headers are larger than the server accepts'],
@@ -17,7 +18,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     return;
   }
   const [status, reason, message] = REFUSED[err.code ?? ''] ?? MALFORMED;
-  const body = JSON.stringify({ type: 'about:blank', title: reason.toLowerCase(), status, errors: [{ path: '', message }] });
+  const body = problemText(status, reason.toLowerCase(), [{ path: '', message }]);
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );

@@ -8,7 +8,9 @@ export interface ProblemError {
   readonly message: string;
 }
 
+/** A problem's JSON text, for answers made with Hono and for those written to a socket. */
+export const problemText = (status: number, title: string, errors: readonly ProblemError[] = []): string => JSON.stringify({ type: 'about:blank', title, status, errors });
+
 export function problem(c: Context, status: ContentfulStatusCode, title: string, errors: readonly ProblemError[] = [], headers: Record<string, string> = {}): Response {
-  const body = { type: 'about:blank', title, status, errors };
-  return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json', ...headers });
+  return c.body(problemText(status, title, errors), status, { 'content-type': 'application/problem+json', ...headers });
 }
