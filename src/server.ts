@@ -92,16 +92,20 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     review,
   });
 
-  let server: ServerType;
-  try {
-    server = await listen(app.fetch, config.port, config.host);
-  } catch (e) {
-    // Nothing may keep the process alive after a failed start: no watcher, timer or open log.
+  // What runs beside the HTTP server, stopped after it, or at once when it cannot start: nothing
+  // may keep the process alive then, no watcher, timer, thread or open log.
+  const stopBeside = async (): Promise<void> => {
     clearInterval(keyPoll);
     clearInterval(pruneTimer);
     source.close();
     await review.close();
     await log.close();
+  };
+  let server: ServerType;
+  try {
+    server = await listen(app.fetch, config.port, config.host);
+  } catch (e) {
+    await stopBeside();
     throw e;
   }
   server.on('clientError', answerClientError);
@@ -126,11 +130,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
           // keep-alive connections that carry no request would otherwise hold the close open
           if ('closeIdleConnections' in server) server.closeIdleConnections();
         });
-        clearInterval(keyPoll);
-        clearInterval(pruneTimer);
-        source.close();
-        await review.close();
-        await log.close();
+        await stopBeside();
         logger.info('covenant stopped');
         logger.flush();
       })()),
