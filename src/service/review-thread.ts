@@ -4,10 +4,9 @@
 import { Worker } from 'node:worker_threads';
 import type { DecisionLog } from '../audit/types.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
-import type { ReviewReply, ReviewRequest } from './review-worker.js';
+import type { ReviewJob, ReviewReply, ReviewRequest } from './review-worker.js';
 
 type Pending = { resolve: (value: ValidationReport | ImpactReport) => void; reject: (e: Error) => void };
-type Request = ReviewRequest extends infer R ? (R extends ReviewRequest ? Omit<R, 'id'> : never) : never;
 
 export class ReviewThread {
   private worker: Worker | undefined;
@@ -35,14 +34,14 @@ export class ReviewThread {
     await this.worker?.terminate();
   }
 
-  private async run(request: Request, here: () => Promise<ValidationReport | ImpactReport>): Promise<ValidationReport | ImpactReport> {
+  private async run(job: ReviewJob, here: () => Promise<ValidationReport | ImpactReport>): Promise<ValidationReport | ImpactReport> {
     const worker = this.closed ? undefined : this.started();
     if (!worker) return here();
     const id = ++this.next;
     try {
       return await new Promise<ValidationReport | ImpactReport>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
-        worker.postMessage({ ...request, id });
+        worker.postMessage({ ...job, id } satisfies ReviewRequest);
       });
     } catch (e) {
       this.onFallback((e as Error).message);

@@ -5,10 +5,10 @@ import { parentPort } from 'node:worker_threads';
 import { SegmentLog } from '../audit/segment-log.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
 
-export type ReviewRequest = { readonly id: number } & (
+export type ReviewJob =
   | { readonly op: 'validate'; readonly files: readonly PostedFile[]; readonly now: number }
-  | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
-);
+  | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string };
+export type ReviewRequest = { readonly id: number } & ReviewJob;
 export type ReviewReply = { readonly id: number } & ({ readonly ok: true; readonly value: ValidationReport | ImpactReport } | { readonly ok: false; readonly message: string });
 
 async function answer(request: ReviewRequest): Promise<ValidationReport | ImpactReport> {
