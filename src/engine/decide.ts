@@ -63,10 +63,10 @@ export function requestLevelFailures(c: Covenant, r: CheckedRequest, lb: LegalBa
 }
 
 /** Step 4: does a rule apply for one category? Static fields are the candidate source's job. */
-function applies(rule: Rule, t: number, outcome: () => ConditionOutcome): boolean {
+function applies(rule: Rule, t: number, whenOf: (rule: Rule) => ConditionOutcome): boolean {
   if (!within(rule.validity, t)) return false;
   if (!rule.when) return true;
-  const o = outcome();
+  const o = whenOf(rule);
   // A `when` that cannot be evaluated holds for a deny rule and not for a permit rule: fail closed.
   return o === 'holds' || (o === 'error' && rule.effect === 'deny');
 }
@@ -88,7 +88,7 @@ function decideCategory(
   const denies: Id[] = [];
   for (const rule of source(c, r, category)) {
     if (source !== indexed && !matchesRequest(rule, r, category)) continue;
-    if (applies(rule, t, () => whenOf(rule))) (rule.effect === 'deny' ? denies : permits).push(rule.id);
+    if (applies(rule, t, whenOf)) (rule.effect === 'deny' ? denies : permits).push(rule.id);
   }
   if (denies.length > 0) return { category, decision: 'deny', rules: denies, reason: 'denied-by-rule' };
   if (permits.length > 0) return { category, decision: 'permit', rules: permits };
