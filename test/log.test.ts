@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
+import { draftText } from '../src/audit/chain.js';
+import { jsonString } from '../src/domain/json.js';
 import type { DecisionLog, EntryDraft, LogEntry, Verification } from '../src/audit/types.js';
 
 const ulid = monotonicFactory();
@@ -94,6 +96,23 @@ conformance('segment log', (dir) => SegmentLog.open(dir));
 conformance('segment log with tiny segments', (dir) => SegmentLog.open(dir, { segmentBytes: 4096 }));
 
 describe('a decision serialised once', () => {
+  it('is, as text, what JSON.stringify makes of the draft, whatever its strings and whether its caller is frozen', () => {
+    // Ids, times and hashes are quoted without JSON.stringify when they need no escape; anything
+    // else (quotes, controls, lone surrogates, non-ASCII) must come out exactly as JSON.stringify writes it.
+    const text = fc.oneof(fc.string({ unit: 'binary' }), fc.stringMatching(/^[\w .:+-]*$/), fc.constantFrom('"', '\\', '\u2028', '\ud800', 'a\nb'));
+    fc.assert(
+      fc.property(text, text, text, text, text, fc.boolean(), fc.option(text, { nil: undefined }), (id, at, keyId, version, partner, frozen, evaluatedAt) => {
+        expect(jsonString(id)).toBe(JSON.stringify(id));
+        const who = { keyId, role: 'partner' as const, ...(partner !== undefined && { partner }) };
+        const decision = { decisionId: id, decision: 'deny', categories: [], reasons: [], obligations: [], nearMisses: [], policyVersion: version, evaluatedAt: evaluatedAt ?? at };
+        const d = { kind: 'decision', id, at, caller: frozen ? Object.freeze(who) : who, request: { provider: partner ?? 'a' }, decision, policyVersion: version } as unknown as EntryDraft;
+        expect(draftText(d, JSON.stringify(decision))).toBe(JSON.stringify(d));
+        expect(draftText(d, JSON.stringify(decision))).toBe(JSON.stringify(d)); // the second time, from the caller's cached text
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('is stored exactly as JSON.stringify would store the whole entry, and verifies', async () => {
     const drafts = Array.from({ length: 20 }, (_, i) => {
       const { note: __, ...d } = draft(i, { decision: i % 2 ? 'permit' : 'deny' }) as EntryDraft & { note?: number };

@@ -4,7 +4,8 @@
 // serialising once is what keeps an append cheap, and anyone can recompute it from a stored line
 // (cut off `,"hash":"…"` before the closing brace). The line is the entry as JSON.stringify writes it.
 import { hash as digest, type BinaryLike } from 'node:crypto';
-import type { EntryDraft } from './types.js';
+import { jsonString } from '../domain/json.js';
+import type { Caller, EntryDraft } from './types.js';
 
 export const GENESIS = `sha256:${'0'.repeat(64)}`;
 
@@ -16,11 +17,21 @@ const sha256 = (data: BinaryLike): string => `sha256:${digest('sha256', data, 'h
  */
 export function draftText(draft: EntryDraft, decisionJson?: string): string {
   if (decisionJson === undefined || !('decision' in draft)) return JSON.stringify(draft);
-  const s = JSON.stringify;
+  const q = jsonString;
   // INVARIANT: the members in the order the service builds a decision's draft, so the text is the
   // one JSON.stringify(draft) gives (a test holds them equal). Written out, as one string: taking
   // the other members apart with a rest pattern and serialising them cost more than the rest.
-  return `{"kind":${s(draft.kind)},"id":${s(draft.id)},"at":${s(draft.at)},"caller":${s(draft.caller)},"request":${s(draft.request)},"decision":${decisionJson},"policyVersion":${s(draft.policyVersion)}}`;
+  return `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},"decision":${decisionJson},"policyVersion":${q(draft.policyVersion)}}`;
+}
+
+// A service has a few callers, each one frozen object per key (KeyStore), asking again and again.
+const callers = new WeakMap<Caller, string>();
+
+function callerJson(caller: Caller): string {
+  if (!Object.isFrozen(caller)) return JSON.stringify(caller);
+  let text = callers.get(caller);
+  if (text === undefined) callers.set(caller, (text = JSON.stringify(caller)));
+  return text;
 }
 
 /**
@@ -38,7 +49,7 @@ export function lineBound(text: string, prevHash: string): number {
 export function sealInto(out: Buffer, at: number, text: string, seq: number, prevHash: string): { end: number; hash: string } {
   let end = at + out.write(text, at, 'utf8');
   // The text ends with the draft's closing brace; the chain's fields go before it.
-  end += out.write(`,"seq":${seq},"prevHash":${JSON.stringify(prevHash)}}`, end - 1, 'utf8') - 1;
+  end += out.write(`,"seq":${seq},"prevHash":${jsonString(prevHash)}}`, end - 1, 'utf8') - 1;
   const hash = sha256(out.subarray(at, end));
   end += out.write(`,"hash":"${hash}"}\n`, end - 1, 'utf8') - 1;
   return { end, hash };

@@ -7,6 +7,7 @@
 // messages, the merging and most of the serialising are then done once instead of per decision.
 import type { Covenant, LegalBasis } from '../domain/covenant.js';
 import type { CategoryDecision, CheckedRequest, Decision, DenialCode, Effect, Id, Obligation, Reason, RequestLevelCode } from '../domain/types.js';
+import { jsonString } from '../domain/json.js';
 import { reasonMessage, type MessageParams } from './messages.js';
 import { mergeObligations } from './obligations.js';
 import { Memo, type MemoKey } from '../compile/memo.js';
@@ -56,8 +57,9 @@ export function verdictOf(
 export function decisionJson(d: Decision): string {
   const v = byCategories.get(d.categories);
   if (v === undefined || v.reasons !== d.reasons || v.obligations !== d.obligations || v.decision !== d.decision) return JSON.stringify(d);
-  const s = JSON.stringify;
-  return `{"decisionId":${s(d.decisionId)},${v.json},"nearMisses":${s(d.nearMisses)},"policyVersion":${s(d.policyVersion)},"evaluatedAt":${s(d.evaluatedAt)}}`;
+  const q = jsonString;
+  const nearMisses = d.nearMisses.length === 0 ? '[]' : JSON.stringify(d.nearMisses);
+  return `{"decisionId":${q(d.decisionId)},${v.json},"nearMisses":${nearMisses},"policyVersion":${q(d.policyVersion)},"evaluatedAt":${q(d.evaluatedAt)}}`;
 }
 
 /** Everything a verdict follows from; the counts say how many ids follow each, so no key is a prefix of another. */

@@ -37,7 +37,7 @@ const KEY = /^cov_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 export class KeyStore {
   private mtime = 0;
   /** by key id, with the stored hash as bytes: what every request looks up */
-  private byId = new Map<string, { record: KeyRecord; hash: Buffer }>();
+  private byId = new Map<string, { record: KeyRecord; hash: Buffer; caller: Caller }>();
 
   private constructor(private readonly db: Low<KeyFile>, private readonly path: string) {}
 
@@ -62,7 +62,9 @@ export class KeyStore {
   private reindex(): void {
     // A record whose hash is not 32 bytes (a hand-edited file) cannot match any key.
     this.byId = new Map(
-      this.db.data.keys.map((record) => [record.id, { record, hash: Buffer.from(record.hash, 'hex') }] as const).filter(([, k]) => k.hash.length === 32),
+      this.db.data.keys
+        .map((record) => [record.id, { record, hash: Buffer.from(record.hash, 'hex'), caller: callerOf(record) }] as const)
+        .filter(([, k]) => k.hash.length === 32),
     );
   }
 
@@ -116,6 +118,10 @@ export class KeyStore {
     // Hash and compare even when the id is unknown, so timing does not tell ids apart.
     const equal = timingSafeEqual(digest(key), known?.hash ?? NO_HASH);
     if (!record || !equal || record.revokedAt) return undefined;
-    return { keyId: record.id, role: record.role, ...(record.partner !== undefined && { partner: record.partner }) };
+    return known?.caller;
   }
 }
+
+/** One frozen caller per key, the same object on every request: the log serialises it once (chain.ts). */
+const callerOf = (record: KeyRecord): Caller =>
+  Object.freeze({ keyId: record.id, role: record.role, ...(record.partner !== undefined && { partner: record.partner }) });
