@@ -12,16 +12,25 @@ export const GENESIS = `sha256:${'0'.repeat(64)}`;
 const sha256 = (data: BinaryLike): string => `sha256:${digest('sha256', data, 'hex')}`;
 
 /**
- * The JSON text of a draft. A decision's text can come ready-made, because the service sends the
- * same text as its answer: the decision is then serialised once, not twice.
+ * A draft's JSON text as it is sealed: a string, or the text around the decision's JSON when that
+ * comes ready-made as UTF-8 bytes (the service's answer): the bytes are then copied, not encoded again.
  */
-export function draftText(draft: EntryDraft, decisionJson?: string): string {
+export type DraftText = string | { readonly head: string; readonly decision: Uint8Array; readonly tail: string };
+
+/**
+ * The JSON text of a draft. A decision's text can come ready-made, as a string or as its UTF-8
+ * bytes, because the service sends the same text as its answer: the decision is then serialised
+ * and encoded once, not twice.
+ */
+export function draftText(draft: EntryDraft, decisionJson?: string | Uint8Array): DraftText {
   if (decisionJson === undefined || !('decision' in draft)) return JSON.stringify(draft);
   const q = jsonString;
   // INVARIANT: the members in the order the service builds a decision's draft, so the text is the
   // one JSON.stringify(draft) gives (a test holds them equal). Written out, as one string: taking
   // the other members apart with a rest pattern and serialising them cost more than the rest.
-  return `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},"decision":${decisionJson},"policyVersion":${q(draft.policyVersion)}}`;
+  const head = `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},"decision":`;
+  const tail = `,"policyVersion":${q(draft.policyVersion)}}`;
+  return typeof decisionJson === 'string' ? head + decisionJson + tail : { head, decision: decisionJson, tail };
 }
 
 // A service has a few callers, each one frozen object per key (KeyStore), asking again and again.
@@ -38,16 +47,24 @@ function callerJson(caller: Caller): string {
  * Room enough for the line sealInto() makes of `text` after an entry whose hash is `prevHash`, or
  * after one of ours: UTF-8 takes at most 3 bytes per UTF-16 unit, JSON at most 6 per character.
  */
-export function lineBound(text: string, prevHash: string): number {
-  return 3 * text.length + 6 * Math.max(prevHash.length, GENESIS.length) + 128;
+export function lineBound(text: DraftText, prevHash: string): number {
+  const bytes = typeof text === 'string' ? 3 * text.length : 3 * (text.head.length + text.tail.length) + text.decision.length;
+  return bytes + 6 * Math.max(prevHash.length, GENESIS.length) + 128;
 }
 
 /**
  * Seals a draft into `out` from byte `at`: the line to store, with its newline. Returns where
  * the line ends and the entry's hash. `out` must have lineBound() bytes of room from `at`.
  */
-export function sealInto(out: Buffer, at: number, text: string, seq: number, prevHash: string): { end: number; hash: string } {
-  let end = at + out.write(text, at, 'utf8');
+export function sealInto(out: Buffer, at: number, text: DraftText, seq: number, prevHash: string): { end: number; hash: string } {
+  let end = at;
+  if (typeof text === 'string') end += out.write(text, end, 'utf8');
+  else {
+    end += out.write(text.head, end, 'utf8');
+    out.set(text.decision, end);
+    end += text.decision.length;
+    end += out.write(text.tail, end, 'utf8');
+  }
   // The text ends with the draft's closing brace; the chain's fields go before it.
   end += out.write(`,"seq":${seq},"prevHash":${jsonString(prevHash)}}`, end - 1, 'utf8') - 1;
   const hash = sha256(out.subarray(at, end));

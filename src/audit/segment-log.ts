@@ -12,7 +12,7 @@ import { createHash, getRandomValues, hash as digest } from 'node:crypto';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
-import { GENESIS, draftText, lineBound, sealInto, sealOf } from './chain.js';
+import { GENESIS, draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
@@ -65,7 +65,7 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 const SLACK_MS = 60_000;
 const SCRATCH_MAX = 4 << 20;
 
-type Pending = { draft: EntryDraft; text: string; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
+type Pending = { draft: EntryDraft; text: DraftText; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -138,9 +138,9 @@ export class SegmentLog implements DecisionLog {
     return this.failure === undefined;
   }
 
-  append(draft: EntryDraft, decisionJson?: string): Promise<LogEntry> {
+  append(draft: EntryDraft, decisionJson?: string | Uint8Array): Promise<LogEntry> {
     if (this.failure) return Promise.reject(this.failure);
-    let text: string;
+    let text: DraftText;
     try {
       text = draftText(draft, decisionJson);
     } catch (e) {

@@ -71,9 +71,10 @@ export interface DecisionLog {
   newId(now: number): string;
   /**
    * Durably appends (fsync) before it resolves; rejects when the entry could not be recorded.
-   * `decisionJson`, when given, is JSON.stringify(draft.decision), already made for the answer.
+   * `decisionJson`, when given, is JSON.stringify(draft.decision), already made for the answer,
+   * as a string or as its UTF-8 bytes.
    */
-  append(draft: EntryDraft, decisionJson?: string): Promise<LogEntry>;
+  append(draft: EntryDraft, decisionJson?: string | Uint8Array): Promise<LogEntry>;
   get(id: string): Promise<LogEntry | undefined>;
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
   /** entries in order, oldest first, streamed */

@@ -15,8 +15,8 @@ export interface DecisionDeps {
 }
 
 export type Outcome =
-  /** `json` is the decision as sent and as recorded: serialised once */
-  | { readonly status: 200; readonly decision: Decision; readonly json: string }
+  /** `body` is the decision's JSON in UTF-8, as sent and as recorded: serialised and encoded once */
+  | { readonly status: 200; readonly decision: Decision; readonly body: Uint8Array<ArrayBuffer> }
   | { readonly status: 400 | 403 | 413 | 422; readonly title: string; readonly errors: readonly RequestError[] }
   | { readonly status: 503; readonly title: string; readonly errors: readonly RequestError[] };
 
@@ -107,11 +107,12 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   }
   const id = deps.newId(now);
   const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
-  const json = decisionJson(decision);
+  // Buffer.from(string) allocates from Node's own pool, an ArrayBuffer, never a shared one.
+  const answer = Buffer.from(decisionJson(decision), 'utf8') as Uint8Array<ArrayBuffer>;
   try {
-    await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, json);
+    await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, answer);
   } catch {
     return unavailable;
   }
-  return { status: 200, decision, json };
+  return { status: 200, decision, body: answer };
 }

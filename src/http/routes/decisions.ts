@@ -24,7 +24,7 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
       if (outcome.status === 200) {
         deps.metrics.decisions.inc({ kind, outcome: outcome.decision.decision });
         deps.metrics.decisionSeconds.observe({ kind }, Number(process.hrtime.bigint() - started) / 1e9);
-        return c.body(outcome.json, 200, JSON_TYPE);
+        return c.body(outcome.body, 200, JSON_TYPE);
       }
       if (outcome.status === 503) deps.logger.error({ route }, 'decision log not writable: answered 503');
       else deps.metrics.refusals.inc({ status: String(outcome.status) });
