@@ -21,11 +21,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Every server started, so that each is stopped at the end even when a later one fails to start. */
+const started: ChildProcess[] = [];
+
 /** A server in its own process, its output discarded (as a log shipper would take it away). */
 async function child(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(process.execPath, args.map((a) => a.replace('$PORT', String(port))), { stdio: 'ignore', env: { ...process.env, PORT: String(port), ...env } });
+  started.push(proc);
   for (let i = 0; i < 200; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const up = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
@@ -58,9 +62,9 @@ async function load(url: string, headers: Record<string, string>, overallRate?: 
 const dataDir = mkdtempSync(join(tmpdir(), 'covenant-bench-'));
 const keys = await KeyStore.open(dataPaths(dataDir).keys);
 const { key } = await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
-const service = await child(['bin/covenant.js', 'serve', '--port', '$PORT', '--data', dataDir]);
-const bare = await child(['--import', 'tsx', 'bench/bare-server.ts']);
 try {
+  const service = await child(['bin/covenant.js', 'serve', '--port', '$PORT', '--data', dataDir]);
+  const bare = await child(['--import', 'tsx', 'bench/bare-server.ts']);
   await load(`${bare.url}/bare`, {}); // warm-up of both, not reported
   await load(`${service.url}/v1/decisions`, { authorization: `Bearer ${key}` });
   const reference = await load(`${bare.url}/bare`, {});
@@ -79,8 +83,7 @@ try {
     `p99 at half rate: ${atHalf.latency.p99} ms (target < 10 ms: ${atHalf.latency.p99 < 10 ? 'met' : 'MISSED'}); non-2xx or errors: ${bad}`);
   console.log(`p99 at half rate without autocannon's correction for coordinated omission: ${atHalf.plainP99.toFixed(1)} ms`);
 } finally {
-  service.proc.kill('SIGTERM');
-  bare.proc.kill('SIGTERM');
+  for (const proc of started) proc.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
   rmSync(dataDir, { recursive: true, force: true });
 }
