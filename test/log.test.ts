@@ -1,4 +1,5 @@
 // The decision log: the conformance suite every backend must pass, then tamper and crash cases.
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
 import { draftText } from '../src/audit/chain.js';
+import { ROOT } from './helpers.js';
 import { jsonString } from '../src/domain/json.js';
 import type { DecisionLog, EntryDraft, LogEntry, Verification } from '../src/audit/types.js';
 
@@ -94,6 +96,24 @@ function conformance(name: string, open: (dir: string) => Promise<DecisionLog>):
 
 conformance('segment log', (dir) => SegmentLog.open(dir));
 conformance('segment log with tiny segments', (dir) => SegmentLog.open(dir, { segmentBytes: 4096 }));
+
+describe('a write the disk takes only in part', () => {
+  it('is never acknowledged: every entry acknowledged before the disk filled is there after reopening', async () => {
+    const dir = tmp();
+    // A file size limit makes the kernel cut the write that crosses it short, as a full disk does.
+    const child = spawnSync('sh', ['-c', 'ulimit -f 16 && exec "$0" --import tsx "$1" "$2"', process.execPath, join(ROOT, 'test', 'fixtures', 'append-until-full.ts'), dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    const acknowledged = JSON.parse(child.stdout) as string[];
+    expect(acknowledged.length).toBeGreaterThan(2);
+    expect(acknowledged.length).toBeLessThan(1000);
+    const log = await SegmentLog.open(dir);
+    for (const id of acknowledged) expect((await log.get(id))?.id).toBe(id);
+    expect(await log.verify()).toMatchObject({ ok: true });
+    await log.close();
+  });
+});
 
 describe('a decision serialised once', () => {
   it('is, as text, what JSON.stringify makes of the draft, whatever its strings and whether its caller is frozen', () => {
