@@ -20,7 +20,8 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<Env> {
       });
     }
     c.set('caller', caller);
-    await next();
+    // Handed on, not awaited: one promise less on every request.
+    return next();
   };
 }
 
@@ -33,7 +34,8 @@ export function allow(deps: AppDeps, ...roles: Role[]): MiddlewareHandler<Env> {
         { path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` },
       ]);
     }
-    await next();
+    // Handed on, not awaited: one promise less on every request.
+    return next();
   };
 }
 
