@@ -177,7 +177,7 @@ export class SegmentLog implements DecisionLog {
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
         // INVARIANT: the file is open with O_DSYNC, so the write returns only once the data is on
         // disk, as write + fdatasync would, in one round trip to the thread pool instead of two.
-        await writeAll(this.fh, bytes);
+        await appendWhole(this.fh, bytes);
       } catch (e) {
         // A failed write may have left part of the batch on disk: stop appending; reopening the
         // log finds and sets aside the torn tail.
@@ -428,17 +428,13 @@ function note(s: Segment, e: LogEntry): void {
 }
 
 /**
- * Widens a segment's time ranges to cover a batch. INVARIANT: `at` is written by toISOString,
- * whose text orders as its time does, so only the earliest and the latest are parsed.
- */
-/**
- * Writes all of `bytes` at the end of the file. Through fs.write and a callback rather than
+ * Appends `bytes` whole, or fails. Through fs.write and a callback rather than
  * FileHandle.write: the promise API's bookkeeping around each call cost the service's one thread
  * ~8 µs a write (measured), and in alternating bench runs the service answered ~5 % more decisions
- * per second without it. A short write (a full disk) is an error, as FileHandle.write's would be
- * to the caller: the rest is not retried here, since reopening the log sets a torn tail aside.
+ * per second without it. A short write (the disk filled, a file size limit) is a failed write, never
+ * an acknowledged one; the rest is not retried, since reopening the log sets a torn tail aside.
  */
-function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+function appendWhole(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     write(fh.fd, bytes, 0, bytes.length, null, (e, written) => {
       if (e) reject(e);
@@ -448,6 +444,10 @@ function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   });
 }
 
+/**
+ * Widens a segment's time ranges to cover a batch. INVARIANT: `at` is written by toISOString,
+ * whose text orders as its time does, so only the earliest and the latest are parsed.
+ */
 function noteBatch(s: Segment, batch: readonly LogEntry[]): void {
   const head = batch[0];
   if (!head) return;
