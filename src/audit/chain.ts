@@ -18,11 +18,10 @@ const sha256 = (data: BinaryLike): string => `sha256:${digest('sha256', data, 'h
 export type DraftText = string | { readonly head: string; readonly decision: Uint8Array; readonly tail: string };
 
 /**
- * The JSON text of a draft. A decision's text can come ready-made, as a string or as its UTF-8
- * bytes, because the service sends the same text as its answer: the decision is then serialised
- * and encoded once, not twice.
+ * The JSON text of a draft. A decision's JSON can come ready-made as UTF-8 bytes, because the
+ * service sends the same text as its answer: the decision is then serialised and encoded once.
  */
-export function draftText(draft: EntryDraft, decisionJson?: string | Uint8Array): DraftText {
+export function draftText(draft: EntryDraft, decisionJson?: Uint8Array): DraftText {
   if (decisionJson === undefined || !('decision' in draft)) return JSON.stringify(draft);
   const q = jsonString;
   // INVARIANT: the members in the order the service builds a decision's draft, so the text is the
@@ -30,7 +29,7 @@ export function draftText(draft: EntryDraft, decisionJson?: string | Uint8Array)
   // the other members apart with a rest pattern and serialising them cost more than the rest.
   const head = `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},"decision":`;
   const tail = `,"policyVersion":${q(draft.policyVersion)}}`;
-  return typeof decisionJson === 'string' ? head + decisionJson + tail : { head, decision: decisionJson, tail };
+  return { head, decision: decisionJson, tail };
 }
 
 // A service has a few callers, each one frozen object per key (KeyStore), asking again and again.

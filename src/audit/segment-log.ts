@@ -138,7 +138,7 @@ export class SegmentLog implements DecisionLog {
     return this.failure === undefined;
   }
 
-  append(draft: EntryDraft, decisionJson?: string | Uint8Array): Promise<LogEntry> {
+  append(draft: EntryDraft, decisionJson?: Uint8Array): Promise<LogEntry> {
     if (this.failure) return Promise.reject(this.failure);
     let text: DraftText;
     try {

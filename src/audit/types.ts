@@ -71,10 +71,9 @@ export interface DecisionLog {
   newId(now: number): string;
   /**
    * Durably appends (fsync) before it resolves; rejects when the entry could not be recorded.
-   * `decisionJson`, when given, is JSON.stringify(draft.decision), already made for the answer,
-   * as a string or as its UTF-8 bytes.
+   * `decisionJson`, when given, is JSON.stringify(draft.decision) in UTF-8, already made for the answer.
    */
-  append(draft: EntryDraft, decisionJson?: string | Uint8Array): Promise<LogEntry>;
+  append(draft: EntryDraft, decisionJson?: Uint8Array): Promise<LogEntry>;
   get(id: string): Promise<LogEntry | undefined>;
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
   /** entries in order, oldest first, streamed */
