@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
 const started: ChildProcess[] = [];
 
 /** A server in its own process, its output discarded (as a log shipper would take it away). */
-async function child(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
+async function child(args: string[], env: Record<string, string> = {}): Promise<{ url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(process.execPath, args.map((a) => a.replace('$PORT', String(port))), { stdio: 'ignore', env: { ...process.env, PORT: String(port), ...env } });
@@ -33,7 +33,7 @@ async function child(args: string[], env: Record<string, string> = {}): Promise<
   for (let i = 0; i < 200; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const up = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
-    if (up) return { proc, url };
+    if (up) return { url };
   }
   throw new Error(`${args.join(' ')} did not start`);
 }
