@@ -4,6 +4,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateDecision } from '../src/schema/index.js';
 import { KeyStore } from '../src/keys/store.js';
@@ -247,6 +249,41 @@ describe('routes and plumbing', () => {
     const b = await s.call('DELETE', '/v1/decisions', { key: s.keys.auditor });
     expect(b.status).toBe(405);
     expect(b.headers.get('allow')).toBe('GET, POST');
+  });
+
+  it('logs each request once by its route, status and key id, never with the key or the body', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>), done()) });
+    const t = await testServer({ logger: pino({ level: 'debug' }, sink) });
+    try {
+      const secret = 'a case note that must stay out of the logs';
+      const asked = [
+        await t.call('POST', '/v1/decisions', { key: t.keys.belastingdienst, body: { ...exampleRequest, caseReference: secret } }),
+        await t.call('POST', '/v1/decisions', { key: t.keys.auditor, body: exampleRequest }),
+        await t.call('POST', '/v1/decisions', { key: `${t.keys.fiod}x`, body: exampleRequest }),
+        await t.call('GET', '/v1/nothing'),
+        await t.call('GET', '/v1/nothing', { key: t.keys.auditor }),
+        await t.call('DELETE', '/healthz'),
+        await t.call('GET', '/healthz'),
+      ];
+      expect(asked.map((a) => a.status)).toEqual([200, 403, 401, 401, 404, 405, 200]);
+      await new Promise((r) => setTimeout(r, 50));
+      const requests = lines.filter((l) => l.msg === 'request').map(({ method, path, status, role }) => ({ method, path, status, role }));
+      expect(requests).toEqual([
+        { method: 'POST', path: '/v1/decisions', status: 200, role: 'partner' },
+        { method: 'POST', path: '/v1/decisions', status: 403, role: 'auditor' },
+        { method: 'POST', path: '/v1/decisions', status: 401, role: undefined },
+        { method: 'GET', path: '(no route)', status: 401, role: undefined },
+        { method: 'GET', path: '(no route)', status: 404, role: 'auditor' },
+        { method: 'DELETE', path: '(no route)', status: 405, role: undefined },
+        { method: 'GET', path: '/healthz', status: 200, role: undefined },
+      ]);
+      const all = JSON.stringify(lines);
+      for (const key of Object.values(t.keys)) expect(all).not.toContain(key.slice('cov_0123456789abcdef_'.length));
+      expect(all).not.toContain(secret);
+    } finally {
+      await t.server.close();
+    }
   });
 
   it('answers what the HTTP parser refuses as a problem too: oversized headers 431, malformed HTTP 400', async () => {

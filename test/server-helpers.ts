@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { startServer, dataPaths, type Running } from '../src/server.js';
 import { KeyStore } from '../src/keys/store.js';
 import type { Role } from '../src/audit/types.js';
@@ -16,7 +16,7 @@ export interface TestServer {
   call(method: string, path: string, options?: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export async function testServer(options: { policies?: string; rules?: string; dataDir?: string; maxSkewMs?: number } = {}): Promise<TestServer> {
+export async function testServer(options: { policies?: string; rules?: string; dataDir?: string; maxSkewMs?: number; logger?: Logger } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'covenant-data-'));
   const store = await KeyStore.open(dataPaths(dataDir).keys);
   const keys: Record<string, string> = {};
@@ -35,7 +35,7 @@ export async function testServer(options: { policies?: string; rules?: string; d
     host: '127.0.0.1',
     maxSkewMs: options.maxSkewMs ?? 300_000,
     bodyLimitBytes: 64 * 1024,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
   if (!('url' in server)) throw new Error(`server did not start: ${JSON.stringify(server.diagnostics)}`);
   const call: TestServer['call'] = async (method, path, o = {}) => {

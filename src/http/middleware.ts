@@ -1,42 +1,73 @@
-// Authentication, roles and bodies. Each is a factory returning a named middleware.
-import type { Context, MiddlewareHandler } from 'hono';
+// Access logging, authentication, roles and bodies: what every route does around its own work.
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Role } from '../audit/types.js';
+import { routePath } from 'hono/route';
+import type { Caller, Role } from '../audit/types.js';
 import type { Validator } from '../schema/index.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
 import { problem } from './problem.js';
 
-/** Bearer keys; unauthenticated requests are counted, never recorded (CONTRACT 3). */
-export function authenticate(deps: AppDeps): MiddlewareHandler<Env> {
-  return async function authenticateCaller(c, next) {
-    const header = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const caller = m?.[1] ? deps.keys.authenticate(m[1]) : undefined;
-    if (!caller) {
-      deps.metrics.unauthenticated.inc();
-      return problem(c, 401, 'authentication required', [{ path: '', message: 'send `Authorization: Bearer <api key>` with a valid, unrevoked key' }], {
-        'www-authenticate': 'Bearer',
-      });
-    }
-    c.set('caller', caller);
-    // Handed on, not awaited: one promise less on every request.
-    return next();
-  };
-}
+/** What a route does once the caller is known: answers with a Response, as Hono's handlers do. */
+export type RouteHandler = (c: Context<Env>) => Response | Promise<Response>;
 
-/** Only the given roles; a refusal is recorded so auditors see attempts too. */
-export function allow(deps: AppDeps, ...roles: Role[]): MiddlewareHandler<Env> {
-  return async function allowRoles(c, next) {
-    const caller = c.get('caller');
+/**
+ * A route's one handler: its access log line, then the caller's key and role, then the route. One
+ * handler instead of a chain of middleware because Hono answers a route that has one handler
+ * without composing a chain of async functions, a promise and a closure per link: on the decision
+ * route 4.5 % fewer instructions a decision (valgrind: 322k → 307k). Roles are checked after the
+ * key: an unknown key is a 401 whatever the route, a known one without the role a recorded 403.
+ */
+export function guarded(deps: AppDeps, roles: readonly Role[], handler: RouteHandler): RouteHandler {
+  return logged(deps, function guard(c) {
+    const caller = callerOf(deps, c);
+    if (!caller) return unauthenticated(c, deps);
+    c.set('caller', caller);
     if (!roles.includes(caller.role)) {
       return refusal(c, deps, routeOf(c), 403, 'forbidden', [
         { path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` },
       ]);
     }
-    // Handed on, not awaited: one promise less on every request.
-    return next();
+    return handler(c);
+  });
+}
+
+/** Bearer keys (CONTRACT 3): the caller a request's key belongs to, if any. */
+export function callerOf(deps: AppDeps, c: Context<Env>): Caller | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  return m?.[1] ? deps.keys.authenticate(m[1]) : undefined;
+}
+
+/** Unauthenticated requests are counted, never recorded (CONTRACT 3). */
+export function unauthenticated(c: Context<Env>, deps: AppDeps): Response {
+  deps.metrics.unauthenticated.inc();
+  return problem(c, 401, 'authentication required', [{ path: '', message: 'send `Authorization: Bearer <api key>` with a valid, unrevoked key' }], {
+    'www-authenticate': 'Bearer',
+  });
+}
+
+/**
+ * The access log around a handler. Never the key, never the body: method, route, status, time and
+ * which key was used. A successful request is routine (the decision log and metrics keep it) and
+ * logged at debug; the rest is news. A handler that throws is logged by the app's error handler.
+ */
+export function logged(deps: AppDeps, handler: RouteHandler): RouteHandler {
+  return function accessLogged(c) {
+    const started = performance.now();
+    const res = handler(c);
+    return res instanceof Promise ? res.then((r) => accessLog(deps, c, r, started)) : accessLog(deps, c, res, started);
   };
+}
+
+function accessLog(deps: AppDeps, c: Context<Env>, res: Response, started: number): Response {
+  const level = res.status < 400 ? 'debug' : 'info';
+  if (!deps.logger.isLevelEnabled(level)) return res;
+  const caller = c.get('caller');
+  deps.logger[level](
+    { method: c.req.method, path: routePath(c) || '(no route)', status: res.status, ms: performance.now() - started, ...(caller && { keyId: caller.keyId, role: caller.role }) },
+    'request',
+  );
+  return res;
 }
 
 /**
@@ -87,7 +118,7 @@ export async function validBody(c: Context<Env>, deps: AppDeps, limit: number, v
   return all.length > 0 ? refused(c, deps, route, all) : { value: body.value };
 }
 
-export const routeOf = (c: Context): string => `${c.req.method} ${c.req.routePath || c.req.path}`;
+export const routeOf = (c: Context): string => `${c.req.method} ${routePath(c) || c.req.path}`;
 
 /** Bodies that carry a covenant's files may be larger than a decision request. */
 export const filesLimit = (deps: AppDeps): number => Math.max(deps.bodyLimitBytes, 8 << 20);

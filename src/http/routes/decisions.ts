@@ -4,7 +4,7 @@ import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.j
 import { validateIdParam, validateListQuery } from '../../schema/index.js';
 import type { EntryKind, ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, readJson, refused, validQuery } from '../middleware.js';
+import { guarded, readJson, refused, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
@@ -35,10 +35,10 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
     };
   };
 
-  app.post('/v1/decisions', allow(deps, 'partner'), decideRoute('decision', 'POST /v1/decisions'));
-  app.post('/v1/simulations', allow(deps, 'privacy-officer', 'auditor'), decideRoute('simulation', 'POST /v1/simulations'));
+  app.post('/v1/decisions', guarded(deps, ['partner'], decideRoute('decision', 'POST /v1/decisions')));
+  app.post('/v1/simulations', guarded(deps, ['privacy-officer', 'auditor'], decideRoute('simulation', 'POST /v1/simulations')));
 
-  app.get('/v1/decisions', allow(deps, 'auditor'), async function listDecisions(c) {
+  app.get('/v1/decisions', guarded(deps, ['auditor'], async function listDecisions(c) {
     const query = await validQuery(c, deps, validateListQuery, 'GET /v1/decisions');
     if (query instanceof Response) return query;
     const kind = (query.kind ?? 'decision') as EntryKind | 'all';
@@ -53,15 +53,17 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
     };
     const page = await deps.log.list(filter, { limit: Number(query.limit ?? 50), ...(query.cursor !== undefined && { before: Number(query.cursor) }) });
     return c.json({ items: page.items, ...(page.next !== undefined && { nextCursor: String(page.next) }) });
-  });
+  }));
 
-  app.get('/v1/decisions/:id', allow(deps, 'auditor'), async function getDecision(c) {
+  app.get('/v1/decisions/:id', guarded(deps, ['auditor'], async function getDecision(c) {
+    const id = c.req.param('id');
     const errors = validateIdParam(c.req.param());
-    if (errors.length > 0) return refused(c, deps, 'GET /v1/decisions/:id', errors);
-    const entry = await deps.log.get(c.req.param('id'));
-    if (!entry) return problem(c, 404, 'no such decision', [{ path: '/id', message: `no entry with id \`${c.req.param('id')}\`` }]);
+    // The schema requires the id; the check of `id` itself only tells TypeScript so.
+    if (errors.length > 0 || id === undefined) return refused(c, deps, 'GET /v1/decisions/:id', errors);
+    const entry = await deps.log.get(id);
+    if (!entry) return problem(c, 404, 'no such decision', [{ path: '/id', message: `no entry with id \`${id}\`` }]);
     return c.json(entry);
-  });
+  }));
 
   return app;
 }

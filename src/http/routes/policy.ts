@@ -4,12 +4,12 @@ import { Hono } from 'hono';
 import type { Diagnostic } from '../../domain/types.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, filesLimit, validBody } from '../middleware.js';
+import { filesLimit, guarded, validBody } from '../middleware.js';
 
 export function policyRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
 
-  app.get('/v1/policy', allow(deps, 'privacy-officer', 'auditor'), function getPolicy(c) {
+  app.get('/v1/policy', guarded(deps, ['privacy-officer', 'auditor'], function getPolicy(c) {
     const v = deps.policy.current();
     const cov = v.covenant;
     const rejected = deps.policy.lastRejected();
@@ -23,14 +23,14 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
       errors: rejected ? rejected.diagnostics.map((d) => relative(d, deps.policy.folders)) : [],
       ...(rejected && { lastRejectedAt: rejected.at }),
     });
-  });
+  }));
 
-  app.post('/v1/policy/validate', allow(deps, 'privacy-officer'), async function validatePolicy(c) {
+  app.post('/v1/policy/validate', guarded(deps, ['privacy-officer'], async function validatePolicy(c) {
     const body = await validBody(c, deps, filesLimit(deps), validateValidateBody, 'POST /v1/policy/validate');
     if (body instanceof Response) return body;
     const files = (body.value as { files: { name: string; content: string }[] }).files;
     return c.json(await deps.review.validate(files, deps.now()));
-  });
+  }));
 
   return app;
 }

@@ -9,7 +9,7 @@ import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
 import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { allow, filesLimit, refused, validBody, validQuery } from '../middleware.js';
+import { filesLimit, guarded, refused, validBody, validQuery, type RouteHandler } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
@@ -19,12 +19,12 @@ const period = (q: { from?: string; to?: string }): { from?: number; to?: number
 
 export function reviewRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const reviewers = allow(deps, 'auditor', 'privacy-officer');
+  const reviewers = (handler: RouteHandler): RouteHandler => guarded(deps, ['auditor', 'privacy-officer'], handler);
   const versions = deps.archive && new VersionCache(deps.archive);
 
   const exportStream = (range: { from?: number; to?: number }, format: 'ndjson' | 'csv', onDigest: (d: ExportDigest) => void) => exportLog(deps.log, range, format, onDigest);
 
-  app.get('/v1/audit/export', reviewers, async function exportEntries(c) {
+  app.get('/v1/audit/export', reviewers(async function exportEntries(c) {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export');
     if (q instanceof Response) return q;
     const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
@@ -42,34 +42,36 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
       },
     });
     return new Response(body, { headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson' } });
-  });
+  }));
 
-  app.get('/v1/audit/export/digest', reviewers, async function exportDigest(c) {
+  app.get('/v1/audit/export/digest', reviewers(async function exportDigest(c) {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export/digest');
     if (q instanceof Response) return q;
     let digest: ExportDigest | undefined;
     for await (const _ of exportStream(period(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv', (d) => (digest = d)));
     return c.json(digest);
-  });
+  }));
 
-  app.get('/v1/audit/report', reviewers, async function report(c) {
+  app.get('/v1/audit/report', reviewers(async function report(c) {
     const q = await validQuery(c, deps, validateReportQuery, 'GET /v1/audit/report');
     if (q instanceof Response) return q;
     const r = await buildReport(deps.log, period(q));
     if (q.format === 'html') return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()));
     return c.json(r);
-  });
+  }));
 
-  app.get('/v1/decisions/:id/replay', reviewers, async function replayDecision(c) {
-    const errors = validateIdParam({ id: c.req.param('id') });
-    if (errors.length > 0) return refused(c, deps, 'GET /v1/decisions/:id/replay', errors);
+  app.get('/v1/decisions/:id/replay', reviewers(async function replayDecision(c) {
+    const id = c.req.param('id');
+    const errors = validateIdParam({ id });
+    // The schema requires the id; the check of `id` itself only tells TypeScript so.
+    if (errors.length > 0 || id === undefined) return refused(c, deps, 'GET /v1/decisions/:id/replay', errors);
     if (!versions) return problem(c, 503, 'no policy archive', [{ path: '', message: 'this service keeps no archive of policy versions' }]);
-    const r = await replay(deps.log, versions, deps.policy.current().covenant, c.req.param('id'));
+    const r = await replay(deps.log, versions, deps.policy.current().covenant, id);
     if (!r.ok) return problem(c, r.status, r.status === 404 ? 'no such decision' : 'cannot replay', [{ path: '/id', message: r.message }]);
     return c.json(r.value);
-  });
+  }));
 
-  app.post('/v1/policy/impact', reviewers, async function policyImpact(c) {
+  app.post('/v1/policy/impact', reviewers(async function policyImpact(c) {
     const body = await validBody(c, deps, filesLimit(deps), validateImpactBody, 'POST /v1/policy/impact');
     if (body instanceof Response) return body;
     const b = body.value as { files: { name: string; content: string }[]; from?: string; to?: string };
@@ -78,9 +80,9 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
       return problem(c, 422, 'the posted rule files are invalid', report.invalid.map((d) => ({ path: `${d.file ?? ''}:${d.line ?? ''}${d.path ?? ''}`, message: d.message })));
     }
     return c.json(report.impact);
-  });
+  }));
 
-  app.get('/v1/policy/matrix', reviewers, async function matrix(c) {
+  app.get('/v1/policy/matrix', reviewers(async function matrix(c) {
     const q = await validQuery(c, deps, validateMatrixQuery, 'GET /v1/policy/matrix');
     if (q instanceof Response) return q;
     const at = q.at === undefined ? deps.now() : parseInstant(q.at, 'from');
@@ -90,7 +92,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     if (format === 'json') return c.json(m);
     const types = { md: 'text/markdown; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
     return c.body(renderMatrix(m, format as 'md' | 'csv' | 'html'), 200, { 'content-type': types[format as keyof typeof types] });
-  });
+  }));
 
   return app;
 }
