@@ -49,7 +49,7 @@ async function child(args: string[], env: Record<string, string> = {}): Promise<
  * took L ms is also counted at L-1, L-2, … 1 ms. Its p99 is the target's; the plain one is shown
  * beside it, to tell a real tail from the correction's.
  */
-async function load(url: string, headers: Record<string, string>, overallRate?: number, seconds = SECONDS): Promise<autocannon.Result & { plainP99: number }> {
+async function load(url: string, headers: Record<string, string>, overallRate?: number, seconds = SECONDS): Promise<autocannon.Result & { plainP99: number; latencies: number[] }> {
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -61,7 +61,7 @@ async function load(url: string, headers: Record<string, string>, overallRate?: 
     });
   });
   latencies.sort((a, b) => a - b);
-  return { ...result, plainP99: latencies[Math.floor(0.99 * latencies.length)] ?? Number.NaN };
+  return { ...result, plainP99: latencies[Math.floor(0.99 * latencies.length)] ?? Number.NaN, latencies };
 }
 
 /** Requests per second over all of a route's turns, and latency percentiles over all its answers. */
@@ -78,19 +78,13 @@ async function turns(routes: readonly { url: string; headers: Record<string, str
   const results = routes.map(() => ({ requests: 0, seconds: 0, bad: 0, latencies: [] as number[], each: [] as number[] }));
   for (let t = 0; t < TURNS; t++) {
     for (const [i, route] of routes.entries()) {
-      const r = await new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon(
-          { url: route.url, method: 'POST', body, headers: { 'content-type': 'application/json', ...route.headers }, connections: 50, duration: SECONDS / TURNS },
-          (err, res) => (err ? reject(err) : resolve(res)),
-        );
-        instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-          if (status < 300) results[i]?.latencies.push(ms);
-        });
-      });
+      const r = await load(route.url, route.headers, undefined, SECONDS / TURNS);
       const into = results[i] as (typeof results)[number];
       into.requests += r.requests.total;
       into.seconds += r.duration;
       into.bad += r.non2xx + r.errors;
+      // concat, not push(...): a turn can hold more answers than a call may take arguments.
+      into.latencies = into.latencies.concat(r.latencies);
       into.each.push(r.requests.total / r.duration);
     }
   }
