@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import type { Caller, Role } from '../audit/types.js';
-import type { Validator } from '../schema/index.js';
+import { validateIdParam, type Validator } from '../schema/index.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
 import { problem } from './problem.js';
@@ -108,6 +108,14 @@ export async function validQuery(c: Context<Env>, deps: AppDeps, validate: Valid
   const errors = validate(q);
   const all = errors.length > 0 ? errors : periodErrors(q);
   return all.length > 0 ? refused(c, deps, route, all) : q;
+}
+
+/** A route's `:id` if the schema accepts it, else the recorded refusal to answer with. */
+export async function validId(c: Context<Env>, deps: AppDeps, route: string): Promise<string | Response> {
+  const id = c.req.param('id');
+  const errors = validateIdParam({ id });
+  // The schema requires the id; the check of `id` itself only tells TypeScript so.
+  return errors.length > 0 || id === undefined ? refused(c, deps, route, errors) : id;
 }
 
 /** The JSON body if it is readable within `limit` and `validate` accepts it, else the recorded refusal. */

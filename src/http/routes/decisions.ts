@@ -1,10 +1,10 @@
 // /v1/decisions and /v1/simulations: deciding, and reading the log back.
 import { Hono, type Context } from 'hono';
 import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.js';
-import { validateIdParam, validateListQuery } from '../../schema/index.js';
+import { validateListQuery } from '../../schema/index.js';
 import type { EntryKind, ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
-import { guarded, readJson, refused, validQuery } from '../middleware.js';
+import { guarded, readJson, validId, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
@@ -56,10 +56,8 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
   }));
 
   app.get('/v1/decisions/:id', guarded(deps, ['auditor'], async function getDecision(c) {
-    const id = c.req.param('id');
-    const errors = validateIdParam(c.req.param());
-    // The schema requires the id; the check of `id` itself only tells TypeScript so.
-    if (errors.length > 0 || id === undefined) return refused(c, deps, 'GET /v1/decisions/:id', errors);
+    const id = await validId(c, deps, 'GET /v1/decisions/:id');
+    if (id instanceof Response) return id;
     const entry = await deps.log.get(id);
     if (!entry) return problem(c, 404, 'no such decision', [{ path: '/id', message: `no entry with id \`${id}\`` }]);
     return c.json(entry);

@@ -7,9 +7,9 @@ import { renderReportHtml } from '../../service/report-html.js';
 import { replay, VersionCache } from '../../service/review.js';
 import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
-import { validateExportQuery, validateIdParam, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
+import { validateExportQuery, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { filesLimit, guarded, refused, validBody, validQuery, type RouteHandler } from '../middleware.js';
+import { filesLimit, guarded, refused, validBody, validId, validQuery, type RouteHandler } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
@@ -61,10 +61,8 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   }));
 
   app.get('/v1/decisions/:id/replay', reviewers(async function replayDecision(c) {
-    const id = c.req.param('id');
-    const errors = validateIdParam({ id });
-    // The schema requires the id; the check of `id` itself only tells TypeScript so.
-    if (errors.length > 0 || id === undefined) return refused(c, deps, 'GET /v1/decisions/:id/replay', errors);
+    const id = await validId(c, deps, 'GET /v1/decisions/:id/replay');
+    if (id instanceof Response) return id;
     if (!versions) return problem(c, 503, 'no policy archive', [{ path: '', message: 'this service keeps no archive of policy versions' }]);
     const r = await replay(deps.log, versions, deps.policy.current().covenant, id);
     if (!r.ok) return problem(c, r.status, r.status === 404 ? 'no such decision' : 'cannot replay', [{ path: '/id', message: r.message }]);
