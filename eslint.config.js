@@ -16,8 +16,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['json-rules-engine', 'jsonpath-plus'], message: 'only src/conditions imports json-rules-engine' }] },
+        {
+          patterns: [
+            { group: ['json-rules-engine', 'jsonpath-plus'], message: 'only src/conditions imports json-rules-engine' },
+            { group: ['lowdb', 'lowdb/*', 'write-file-atomic'], message: 'only src/small-state.ts imports lowdb and write-file-atomic: small state is written durably there' },
+          ],
+        },
       ],
+    },
+  },
+  {
+    files: ['src/small-state.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['json-rules-engine', 'jsonpath-plus'], message: 'only src/conditions imports json-rules-engine' }] }],
     },
   },
   {

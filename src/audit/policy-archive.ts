@@ -1,10 +1,9 @@
 // Every policy version ever loaded, kept under its policyVersion, so that any recorded decision
 // can be evaluated again exactly as it was. The index of versions is small state: lowdb.
-import { mkdir, readFile, readdir, rename, writeFile, access } from 'node:fs/promises';
+import { readFile, readdir, access } from 'node:fs/promises';
 import { digestOf, policyVersionOf } from '../compile/version.js';
 import { join } from 'node:path';
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { makeDir, openState, writeDurably, type State } from '../small-state.js';
 import type { ParsedDocument } from '../domain/types.js';
 
 export interface ArchivedFile {
@@ -17,12 +16,11 @@ interface Index {
 }
 
 export class PolicyArchive {
-  private constructor(private readonly dir: string, private readonly index: Low<Index>) {}
+  private constructor(private readonly dir: string, private readonly index: State<Index>) {}
 
   static async open(dir: string): Promise<PolicyArchive> {
-    await mkdir(join(dir, 'versions'), { recursive: true });
-    const index = new Low<Index>(new JSONFile(join(dir, 'index.json')), { versions: [] });
-    await index.read();
+    await makeDir(join(dir, 'versions'));
+    const index = await openState<Index>(join(dir, 'index.json'), { versions: [] });
     return new PolicyArchive(dir, index);
   }
 
@@ -35,8 +33,8 @@ export class PolicyArchive {
     const path = this.path(policyVersion);
     const exists = await access(path).then(() => true, () => false);
     if (!exists) {
-      await writeFile(`${path}.tmp`, archiveText(policyVersion, files));
-      await rename(`${path}.tmp`, path);
+      // Durable before any decision under this version is answered: the loader waits for it.
+      await writeDurably(path, archiveText(policyVersion, files));
     }
     if (!this.index.data.versions.some((v) => v.policyVersion === policyVersion)) {
       await this.index.update((d) => {

@@ -4,17 +4,16 @@
 // log grows. Here an append is one write and one fdatasync shared by every entry that arrived
 // while the previous fsync ran (group commit), whatever the log's size; memory holds only the
 // queue and a few facts per segment. lowdb keeps the small manifest (the checkpoint of the head).
-import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { devNull } from 'node:os';
 import { constants as fsConstants, write } from 'node:fs';
 import { createHash, getRandomValues, hash as digest } from 'node:crypto';
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
 import { decodeTime, monotonicFactory } from 'ulid';
 import { GENESIS, draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
+import { makeDir, openState, syncDir, writeDurably, type State } from '../small-state.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
 
 interface Segment {
@@ -35,7 +34,7 @@ interface Manifest {
 }
 
 const manifestDigest = (m: Manifest): string => `sha256:${digest('sha256', JSON.stringify({ checkpoint: m.checkpoint, pruned: m.pruned ?? null }), 'hex')}`;
-// As lowdb's JSONFile writes it.
+// As the small state's files are written (src/small-state.ts).
 const manifestText = (m: Manifest): string => JSON.stringify(m, null, 2);
 
 export interface Recovery {
@@ -83,7 +82,7 @@ export class SegmentLog implements DecisionLog {
     private fh: FileHandle,
     private size: number,
     private head: { seq: number; hash: string },
-    private readonly manifest: Low<Manifest>,
+    private readonly manifest: State<Manifest>,
     private readonly options: Required<SegmentLogOptions>,
     /** set when a torn last entry was found and set aside at open */
     readonly recovery: Recovery | undefined,
@@ -102,9 +101,8 @@ export class SegmentLog implements DecisionLog {
   static async open(dir: string, opts: SegmentLogOptions = {}): Promise<SegmentLog> {
     const options = { segmentBytes: 32 << 20, checkpointMs: 1000, now: Date.now, readOnly: false, onWrite: () => undefined, ...opts };
     const segDir = join(dir, 'segments');
-    if (!options.readOnly) await mkdir(segDir, { recursive: true });
-    const manifest = new Low<Manifest>(new JSONFile(join(dir, 'manifest.json')), { checkpoint: null });
-    await manifest.read();
+    if (!options.readOnly) await makeDir(segDir);
+    const manifest = await openState<Manifest>(join(dir, 'manifest.json'), { checkpoint: null });
 
     const files = (await readdir(segDir).catch(() => [] as string[])).filter((f) => SEGMENT.test(f)).sort();
     const segments: Segment[] = files.map((f) => ({ file: join(segDir, f), firstSeq: Number(SEGMENT.exec(f)?.[1]) }));
@@ -566,26 +564,15 @@ async function setAsideTornTail(dir: string, file: string, now: number): Promise
     const torn = Buffer.alloc(size - tailStart);
     await fh.read(torn, 0, torn.length, tailStart);
     const qdir = join(dir, 'quarantine');
-    await mkdir(qdir, { recursive: true });
+    await makeDir(qdir);
     const quarantinedTo = join(qdir, `torn-${now}.bin`);
-    await writeFile(`${quarantinedTo}.tmp`, torn);
-    await rename(`${quarantinedTo}.tmp`, quarantinedTo);
+    // INVARIANT: the bytes are safe in quarantine before they leave the segment.
+    await writeDurably(quarantinedTo, torn);
     await truncate(file, tailStart);
     const w = await open(file, 'r+');
     await w.datasync();
     await w.close();
     return { file, bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex'), quarantinedTo };
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    // some file systems cannot fsync a directory; the file's own fsync still holds
   } finally {
     await fh.close();
   }

@@ -4,10 +4,9 @@
 // whole file, so changes are made under a lock (proper-lockfile) on what the file holds then:
 // two `covenant keys` commands at once must not lose each other's key.
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { makeDir, openState, type State } from '../small-state.js';
 import lockfile from 'proper-lockfile';
 import type { Caller, Role } from '../audit/types.js';
 
@@ -41,12 +40,11 @@ export class KeyStore {
   /** by key id, with the stored hash as bytes: what every request looks up */
   private byId = new Map<string, { record: KeyRecord; hash: Buffer; caller: Caller }>();
 
-  private constructor(private readonly db: Low<KeyFile>, private readonly path: string) {}
+  private constructor(private readonly db: State<KeyFile>, private readonly path: string) {}
 
   static async open(path: string): Promise<KeyStore> {
-    await mkdir(dirname(path), { recursive: true });
-    const db = new Low<KeyFile>(new JSONFile(path), { keys: [] });
-    await db.read();
+    await makeDir(dirname(path));
+    const db = await openState<KeyFile>(path, { keys: [] });
     const store = new KeyStore(db, path);
     await store.refresh(true);
     return store;
