@@ -2,6 +2,8 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { SegmentLog } from './audit/segment-log.js';
+import { lockLog, type WriterLock } from './audit/writer-lock.js';
+import { makeDir } from './small-state.js';
 import { PolicyArchive, filesOf } from './audit/policy-archive.js';
 import { KeyStore } from './keys/store.js';
 import { PolicySource } from './loader/policy-source.js';
@@ -34,6 +36,21 @@ export interface Running {
 export { dataPaths } from './data-paths.js';
 
 export async function startServer(config: ServeConfig): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
+  const logDir = dataPaths(config.dataDir).log;
+  await makeDir(logDir);
+  // Before the log is opened, which may already write (a torn tail set aside); held until close.
+  const lock = await lockLog(logDir);
+  try {
+    const started = await startLocked(config, lock);
+    if (!('url' in started)) await lock.release();
+    return started;
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
   // Asynchronous: a log line must not hold up an answer; flushed on close.
   const logger = config.logger ?? pino({ name: 'covenant', level: process.env.COVENANT_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
   const now = (): number => Date.now();
@@ -100,6 +117,7 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
     source.close();
     await review.close();
     await log.close();
+    await lock.release();
   };
   let server: ServerType;
   try {
