@@ -94,7 +94,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
 
-  const review = new ReviewThread(log, paths.log, (reason) => logger.warn({ reason }, 'reviewing posted rule files on the service thread: the review thread failed'));
+  const review = new ReviewThread(log, paths.log, (reason) => logger.warn({ reason }, 'reviewing or verifying on the service thread: the review thread failed'));
   const app = createApp({
     log,
     keys,

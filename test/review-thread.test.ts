@@ -1,11 +1,12 @@
-// The review routes' work on a worker thread: the same answers as on the service's thread, and
-// still an answer when the worker dies under a request.
-import { readFileSync, readdirSync } from 'node:fs';
+// The review routes' work and the log's verification on a worker thread: the same answers as on
+// the service's thread, and still an answer when the worker dies under a request.
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { SegmentLog } from '../src/audit/segment-log.js';
+import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
+import type { EntryDraft } from '../src/audit/types.js';
 import { ReviewThread } from '../src/service/review-thread.js';
 import { impactOfFiles, validateFiles } from '../src/service/posted-files.js';
 import { ROOT } from './helpers.js';
@@ -52,6 +53,29 @@ describe('the review thread', () => {
       expect(reasons).toEqual([expect.stringContaining('stopped')]);
       expect(await v.validate(broken, NOW)).toEqual(validateFiles(broken, NOW));
       expect(reasons).toHaveLength(1);
+    } finally {
+      await v.close();
+      await log.close();
+    }
+  });
+
+  it('verifies the log as this thread does, naming the same first bad entry', async () => {
+    const { log, dir } = await emptyLog();
+    const v = new ReviewThread(log, dir);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const at = NOW + i * 1000;
+        const draft = { kind: 'refusal', id: log.newId(at), at: new Date(at).toISOString(), caller: { keyId: 'k', role: 'auditor' }, route: 'GET /v1/decisions', status: 400, errors: [], request: { i } } as EntryDraft;
+        await log.append(draft);
+      }
+      expect(await v.verify(undefined)).toEqual({ ...(await verifyDirectory(dir)), ok: true });
+      // done on the worker, not here
+      expect((v as unknown as { worker?: unknown }).worker).toBeDefined();
+      const segment = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0] as string);
+      writeFileSync(segment, readFileSync(segment, 'utf8').replace('{"i":7}', '{"i":8}'));
+      const bad = await v.verify(undefined);
+      expect(bad).toEqual(await verifyDirectory(dir));
+      expect(bad).toMatchObject({ ok: false, firstBad: { seq: 8, problem: 'altered' } });
     } finally {
       await v.close();
       await log.close();

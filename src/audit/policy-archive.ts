@@ -16,7 +16,11 @@ interface Index {
 }
 
 export class PolicyArchive {
-  private constructor(private readonly dir: string, private readonly index: State<Index>) {}
+  private constructor(
+    /** the archive's folder, where the review thread verifies it */
+    readonly dir: string,
+    private readonly index: State<Index>,
+  ) {}
 
   static async open(dir: string): Promise<PolicyArchive> {
     await makeDir(join(dir, 'versions'));

@@ -1,12 +1,13 @@
-// The review routes' work on posted rule files, on a worker thread. The worker starts on first
-// use and again after it fails; if it cannot run, the work is done here, on the service's thread,
-// as before: slower for decisions meanwhile, never a wrong answer.
+// The review routes' work on posted rule files, and the log's verification, on a worker thread.
+// The worker starts on first use and again after it fails; if it cannot run, the work is done here,
+// on the service's thread, as before: slower for decisions meanwhile, never a wrong answer.
 import { Worker } from 'node:worker_threads';
 import type { DecisionLog } from '../audit/types.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
-import type { ReviewJob, ReviewReply, ReviewRequest } from './review-worker.js';
+import type { Verification } from '../audit/types.js';
+import { verifyAll, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
 
-type Pending = { resolve: (value: ValidationReport | ImpactReport) => void; reject: (e: Error) => void };
+type Pending = { resolve: (value: ReviewResult) => void; reject: (e: Error) => void };
 
 export class ReviewThread {
   private worker: Worker | undefined;
@@ -29,17 +30,26 @@ export class ReviewThread {
     return this.run({ op: 'impact', files, period, logDir: this.logDir }, () => impactOfFiles(this.log, files, period)) as Promise<ImpactReport>;
   }
 
+  /**
+   * Verifies the log (and the archive of policy versions in `archiveDir`). Hashing a large log takes
+   * seconds of CPU (6.8 s for 333,000 entries here): on the service's thread it had slowed every
+   * decision meanwhile (p99 13 → 62 ms at 2,000 decisions/s).
+   */
+  verify(archiveDir: string | undefined): Promise<Verification> {
+    return this.run({ op: 'verify', logDir: this.logDir, archiveDir }, () => verifyAll(this.logDir, archiveDir)) as Promise<Verification>;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.worker?.terminate();
   }
 
-  private async run(job: ReviewJob, here: () => Promise<ValidationReport | ImpactReport>): Promise<ValidationReport | ImpactReport> {
+  private async run(job: ReviewJob, here: () => Promise<ReviewResult>): Promise<ReviewResult> {
     const worker = this.closed ? undefined : this.started();
     if (!worker) return here();
     const id = ++this.next;
     try {
-      return await new Promise<ValidationReport | ImpactReport>((resolve, reject) => {
+      return await new Promise<ReviewResult>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
         worker.postMessage({ ...job, id } satisfies ReviewRequest);
       });
