@@ -9,6 +9,8 @@ import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
 import type { EntryDraft } from '../src/audit/types.js';
 import { ReviewThread } from '../src/service/review-thread.js';
 import { impactOfFiles, validateFiles } from '../src/service/posted-files.js';
+import { buildReport } from '../src/service/report.js';
+import { exportDigest } from '../src/service/export.js';
 import { ROOT } from './helpers.js';
 
 const files = [
@@ -59,7 +61,7 @@ describe('the review thread', () => {
     }
   });
 
-  it('verifies the log as this thread does, naming the same first bad entry', async () => {
+  it('verifies, reports and digests the log as this thread does, and names the same first bad entry', async () => {
     const { log, dir } = await emptyLog();
     const v = new ReviewThread(log, dir);
     try {
@@ -73,6 +75,13 @@ describe('the review thread', () => {
       expect((v as unknown as { worker?: unknown }).worker).toBeDefined();
       const segment = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0] as string);
       writeFileSync(segment, readFileSync(segment, 'utf8').replace('{"i":7}', '{"i":8}'));
+      // the report and an export's digest read the same log there
+      const period = { from: NOW + 3000, to: NOW + 15_000 };
+      expect(await v.report(period)).toEqual(await buildReport(log, period));
+      expect((await v.report({})).refusals).toBe(20);
+      for (const format of ['ndjson', 'csv'] as const) expect(await v.exportDigest(period, format)).toEqual(await exportDigest(log, period, format));
+      expect((await v.exportDigest({}, 'ndjson')).count).toBe(20);
+
       const bad = await v.verify(undefined);
       expect(bad).toEqual(await verifyDirectory(dir));
       expect(bad).toMatchObject({ ok: false, firstBad: { seq: 8, problem: 'altered' } });

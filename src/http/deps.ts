@@ -5,6 +5,8 @@ import type { PolicyArchive } from '../audit/policy-archive.js';
 import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
+import type { Report } from '../service/report.js';
+import type { ExportDigest } from '../service/export.js';
 
 export interface AppDeps {
   readonly log: DecisionLog;
@@ -17,12 +19,14 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** the work of POST /v1/policy/validate and /impact and of GET /v1/audit/verify; the service gives it a thread of its own */
+  /** the work of POST /v1/policy/validate and /impact, and of GET /v1/audit/verify, /report and /export/digest; the service gives it a thread of its own */
   readonly review: {
     validate(files: readonly PostedFile[], now: number): Promise<ValidationReport>;
     impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
     /** the log's verification, with the archive of policy versions in `archiveDir` */
     verify(archiveDir: string | undefined): Promise<Verification>;
+    report(period: Period): Promise<Report>;
+    exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest>;
   };
 }
 

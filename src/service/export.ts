@@ -73,3 +73,11 @@ export async function* exportLog(
   d.sha256 = `sha256:${hash.digest('hex')}`;
   digest(d);
 }
+
+/** The digest of an export, without sending the export anywhere. */
+export async function exportDigest(log: DecisionLog, range: { from?: number; to?: number }, format: 'ndjson' | 'csv'): Promise<ExportDigest> {
+  let digest: ExportDigest | undefined;
+  for await (const _ of exportLog(log, range, format, (d) => (digest = d)));
+  // exportLog hands its digest over before it returns
+  return digest as ExportDigest;
+}

@@ -1,10 +1,13 @@
-// The review routes' work on posted rule files, and the log's verification, on a worker thread.
+// The review routes' work on posted rule files, and the auditors' reading of the whole log
+// (verification, the report, an export's digest), on a worker thread.
 // The worker starts on first use and again after it fails; if it cannot run, the work is done here,
 // on the service's thread, as before: slower for decisions meanwhile, never a wrong answer.
 import { Worker } from 'node:worker_threads';
 import type { DecisionLog } from '../audit/types.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
 import type { Verification } from '../audit/types.js';
+import { exportDigest, type ExportDigest } from './export.js';
+import { buildReport, type Report } from './report.js';
 import { verifyAll, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
 
 type Pending = { resolve: (value: ReviewResult) => void; reject: (e: Error) => void };
@@ -37,6 +40,14 @@ export class ReviewThread {
    */
   verify(archiveDir: string | undefined): Promise<Verification> {
     return this.run({ op: 'verify', logDir: this.logDir, archiveDir }, () => verifyAll(this.logDir, archiveDir)) as Promise<Verification>;
+  }
+
+  report(period: Period): Promise<Report> {
+    return this.run({ op: 'report', logDir: this.logDir, period }, () => buildReport(this.log, period)) as Promise<Report>;
+  }
+
+  exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest> {
+    return this.run({ op: 'digest', logDir: this.logDir, period, format }, () => exportDigest(this.log, period, format)) as Promise<ExportDigest>;
   }
 
   async close(): Promise<void> {

@@ -1,19 +1,23 @@
 // The thread that works out what posted rule files mean (validation, and the impact of a change
-// on the logged decisions) and verifies the log, so that parsing, compiling, evaluating and hashing
-// the whole log never hold a decision up on the service's own thread. It reads the log through a
-// read-only view of its folder.
+// on the logged decisions) and reads the whole log for auditors (verification, the report, an
+// export's digest), so that parsing, compiling, evaluating and hashing never hold a decision up on
+// the service's own thread. It reads the log through a read-only view of its folder.
 import { parentPort } from 'node:worker_threads';
 import { SegmentLog, verifyDirectory } from '../audit/segment-log.js';
 import { verifyArchive } from '../audit/policy-archive.js';
 import { withArchive } from '../audit/verify.js';
-import type { Verification } from '../audit/types.js';
+import type { DecisionLog, Verification } from '../audit/types.js';
+import { exportDigest, type ExportDigest } from './export.js';
+import { buildReport, type Report } from './report.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
 
 export type ReviewJob =
   | { readonly op: 'validate'; readonly files: readonly PostedFile[]; readonly now: number }
   | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
-  | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined };
-export type ReviewResult = ValidationReport | ImpactReport | Verification;
+  | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
+  | { readonly op: 'report'; readonly logDir: string; readonly period: Period }
+  | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' };
+export type ReviewResult = ValidationReport | ImpactReport | Verification | Report | ExportDigest;
 export type ReviewRequest = { readonly id: number } & ReviewJob;
 export type ReviewReply = { readonly id: number } & ({ readonly ok: true; readonly value: ReviewResult } | { readonly ok: false; readonly message: string });
 
@@ -22,15 +26,28 @@ export async function verifyAll(logDir: string, archiveDir: string | undefined):
   return withArchive(await verifyDirectory(logDir), archiveDir === undefined ? undefined : await verifyArchive(archiveDir));
 }
 
-async function answer(request: ReviewRequest): Promise<ReviewResult> {
-  if (request.op === 'validate') return validateFiles(request.files, request.now);
-  if (request.op === 'verify') return verifyAll(request.logDir, request.archiveDir);
-  // Opened for each request, so that it sees the segments written since the last one.
-  const log = await SegmentLog.open(request.logDir, { readOnly: true });
+/** Work on a read-only view of the log, opened for each request so that it sees every segment written since the last. */
+async function reading<T>(logDir: string, work: (log: DecisionLog) => Promise<T>): Promise<T> {
+  const log = await SegmentLog.open(logDir, { readOnly: true });
   try {
-    return await impactOfFiles(log, request.files, request.period);
+    return await work(log);
   } finally {
     await log.close();
+  }
+}
+
+function answer(request: ReviewRequest): Promise<ReviewResult> {
+  switch (request.op) {
+    case 'validate':
+      return Promise.resolve(validateFiles(request.files, request.now));
+    case 'verify':
+      return verifyAll(request.logDir, request.archiveDir);
+    case 'impact':
+      return reading(request.logDir, (log) => impactOfFiles(log, request.files, request.period));
+    case 'report':
+      return reading(request.logDir, (log) => buildReport(log, request.period));
+    case 'digest':
+      return reading(request.logDir, (log) => exportDigest(log, request.period, request.format));
   }
 }
 

@@ -1,8 +1,7 @@
 // The privacy-review routes (CONTRACT 5): export, report, replay, impact and the matrix. For
 // auditors and privacy officers.
 import { Hono } from 'hono';
-import { exportLog, type ExportDigest } from '../../service/export.js';
-import { buildReport } from '../../service/report.js';
+import { exportLog } from '../../service/export.js';
 import { renderReportHtml } from '../../service/report-html.js';
 import { replay, VersionCache } from '../../service/review.js';
 import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
@@ -22,13 +21,11 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   const reviewers = (handler: RouteHandler): RouteHandler => guarded(deps, ['auditor', 'privacy-officer'], handler);
   const versions = deps.archive && new VersionCache(deps.archive);
 
-  const exportStream = (range: { from?: number; to?: number }, format: 'ndjson' | 'csv', onDigest: (d: ExportDigest) => void) => exportLog(deps.log, range, format, onDigest);
-
   app.get('/v1/audit/export', reviewers(async function exportEntries(c) {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export');
     if (q instanceof Response) return q;
     const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
-    const chunks = exportStream(period(q), format, () => undefined);
+    const chunks = exportLog(deps.log, period(q), format, () => undefined);
     const encoder = new TextEncoder();
     // Streamed: one entry at a time from disk to the socket, never the whole log in memory.
     const body = new ReadableStream<Uint8Array>({
@@ -47,15 +44,14 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   app.get('/v1/audit/export/digest', reviewers(async function exportDigest(c) {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export/digest');
     if (q instanceof Response) return q;
-    let digest: ExportDigest | undefined;
-    for await (const _ of exportStream(period(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv', (d) => (digest = d)));
-    return c.json(digest);
+    // On the review thread, as the report: reading the whole log must not hold decisions up.
+    return c.json(await deps.review.exportDigest(period(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv'));
   }));
 
   app.get('/v1/audit/report', reviewers(async function report(c) {
     const q = await validQuery(c, deps, validateReportQuery, 'GET /v1/audit/report');
     if (q instanceof Response) return q;
-    const r = await buildReport(deps.log, period(q));
+    const r = await deps.review.report(period(q));
     if (q.format === 'html') return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()));
     return c.json(r);
   }));
