@@ -61,7 +61,7 @@ describe('the review thread', () => {
     }
   });
 
-  it('verifies, reports and digests the log as this thread does, and names the same first bad entry', async () => {
+  it('lists, verifies, reports and digests the log as this thread does, and names the same first bad entry', async () => {
     const { log, dir } = await emptyLog();
     const v = new ReviewThread(log, dir);
     try {
@@ -75,7 +75,12 @@ describe('the review thread', () => {
       expect((v as unknown as { worker?: unknown }).worker).toBeDefined();
       const segment = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0] as string);
       writeFileSync(segment, readFileSync(segment, 'utf8').replace('{"i":7}', '{"i":8}'));
-      // the report and an export's digest read the same log there
+      // listing, the report and an export's digest read the same log there
+      const first = await v.list({ kinds: ['refusal'] }, { limit: 5 });
+      expect(first).toEqual(await log.list({ kinds: ['refusal'] }, { limit: 5 }));
+      expect(first.items.map((e) => e.seq)).toEqual([20, 19, 18, 17, 16]);
+      expect(await v.list({ kinds: ['refusal'] }, { limit: 5, before: first.next as number })).toEqual(await log.list({ kinds: ['refusal'] }, { limit: 5, before: first.next as number }));
+      expect((await v.list({ kinds: ['decision'] }, { limit: 5 })).items).toEqual([]);
       const period = { from: NOW + 3000, to: NOW + 15_000 };
       expect(await v.report(period)).toEqual(await buildReport(log, period));
       expect((await v.report({})).refusals).toBe(20);

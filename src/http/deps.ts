@@ -1,6 +1,6 @@
 // Everything the HTTP app needs arrives here, in one place (after Cerbos's engine deps).
 import type { Logger } from 'pino';
-import type { Caller, DecisionLog, Role, Verification } from '../audit/types.js';
+import type { Caller, DecisionLog, ListFilter, Page, Role, Verification } from '../audit/types.js';
 import type { PolicyArchive } from '../audit/policy-archive.js';
 import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
@@ -19,12 +19,13 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** the work of POST /v1/policy/validate and /impact, and of GET /v1/audit/verify, /report and /export/digest; the service gives it a thread of its own */
+  /** the work of POST /v1/policy/validate and /impact, and of GET /v1/decisions (listing), /v1/audit/verify, /report and /export/digest; the service gives it a thread of its own */
   readonly review: {
     validate(files: readonly PostedFile[], now: number): Promise<ValidationReport>;
     impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
     /** the log's verification, with the archive of policy versions in `archiveDir` */
     verify(archiveDir: string | undefined): Promise<Verification>;
+    list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
     report(period: Period): Promise<Report>;
     exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest>;
   };

@@ -1,11 +1,11 @@
-// The review routes' work on posted rule files, and the auditors' reading of the whole log
-// (verification, the report, an export's digest), on a worker thread.
+// The review routes' work on posted rule files, and the auditors' reading of the log (listing,
+// verification, the report, an export's digest), on a worker thread.
 // The worker starts on first use and again after it fails; if it cannot run, the work is done here,
 // on the service's thread, as before: slower for decisions meanwhile, never a wrong answer.
 import { Worker } from 'node:worker_threads';
 import type { DecisionLog } from '../audit/types.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
-import type { Verification } from '../audit/types.js';
+import type { ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
 import { verifyAll, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
@@ -40,6 +40,11 @@ export class ReviewThread {
    */
   verify(archiveDir: string | undefined): Promise<Verification> {
     return this.run({ op: 'verify', logDir: this.logDir, archiveDir }, () => verifyAll(this.logDir, archiveDir)) as Promise<Verification>;
+  }
+
+  /** A page of the log, newest first: a filter that matches little reads far back. */
+  list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
+    return this.run({ op: 'list', logDir: this.logDir, filter, page }, () => this.log.list(filter, page)) as Promise<Page>;
   }
 
   report(period: Period): Promise<Report> {

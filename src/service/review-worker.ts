@@ -1,12 +1,12 @@
 // The thread that works out what posted rule files mean (validation, and the impact of a change
-// on the logged decisions) and reads the whole log for auditors (verification, the report, an
+// on the logged decisions) and reads the log for auditors (listing, verification, the report, an
 // export's digest), so that parsing, compiling, evaluating and hashing never hold a decision up on
 // the service's own thread. It reads the log through a read-only view of its folder.
 import { parentPort } from 'node:worker_threads';
 import { SegmentLog, verifyDirectory } from '../audit/segment-log.js';
 import { verifyArchive } from '../audit/policy-archive.js';
 import { withArchive } from '../audit/verify.js';
-import type { DecisionLog, Verification } from '../audit/types.js';
+import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
@@ -16,8 +16,9 @@ export type ReviewJob =
   | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
   | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
   | { readonly op: 'report'; readonly logDir: string; readonly period: Period }
-  | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' };
-export type ReviewResult = ValidationReport | ImpactReport | Verification | Report | ExportDigest;
+  | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
+  | { readonly op: 'list'; readonly logDir: string; readonly filter: ListFilter; readonly page: { before?: number; limit: number } };
+export type ReviewResult = ValidationReport | ImpactReport | Verification | Report | ExportDigest | Page;
 export type ReviewRequest = { readonly id: number } & ReviewJob;
 export type ReviewReply = { readonly id: number } & ({ readonly ok: true; readonly value: ReviewResult } | { readonly ok: false; readonly message: string });
 
@@ -48,6 +49,8 @@ function answer(request: ReviewRequest): Promise<ReviewResult> {
       return reading(request.logDir, (log) => buildReport(log, request.period));
     case 'digest':
       return reading(request.logDir, (log) => exportDigest(log, request.period, request.format));
+    case 'list':
+      return reading(request.logDir, (log) => log.list(request.filter, request.page));
   }
 }
 

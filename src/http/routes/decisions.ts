@@ -51,7 +51,8 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
       ...(query.from !== undefined && { from: Date.parse(query.from) }),
       ...(query.to !== undefined && { to: Date.parse(query.to) }),
     };
-    const page = await deps.log.list(filter, { limit: Number(query.limit ?? 50), ...(query.cursor !== undefined && { before: Number(query.cursor) }) });
+    // On the review thread: a filter that matches little reads far back through the log.
+    const page = await deps.review.list(filter, { limit: Number(query.limit ?? 50), ...(query.cursor !== undefined && { before: Number(query.cursor) }) });
     return c.json({ items: page.items, ...(page.next !== undefined && { nextCursor: String(page.next) }) });
   }));
 
