@@ -10,7 +10,7 @@ import type { EntryDraft } from '../src/audit/types.js';
 import { ReviewThread } from '../src/service/review-thread.js';
 import { impactOfFiles, validateFiles } from '../src/service/posted-files.js';
 import { buildReport } from '../src/service/report.js';
-import { exportDigest } from '../src/service/export.js';
+import { exportDigest, exportLog } from '../src/service/export.js';
 import { ROOT } from './helpers.js';
 
 const files = [
@@ -86,10 +86,38 @@ describe('the review thread', () => {
       expect((await v.report({})).refusals).toBe(20);
       for (const format of ['ndjson', 'csv'] as const) expect(await v.exportDigest(period, format)).toEqual(await exportDigest(log, period, format));
       expect((await v.exportDigest({}, 'ndjson')).count).toBe(20);
+      const text = async (chunks: AsyncIterable<string>): Promise<string> => {
+        let all = '';
+        for await (const c of chunks) all += c;
+        return all;
+      };
+      for (const format of ['ndjson', 'csv'] as const) expect(await text(v.exportChunks(period, format))).toBe(await text(exportLog(log, period, format, () => undefined)));
+      expect((await text(v.exportChunks({}, 'ndjson'))).split('\n')).toHaveLength(21);
 
       const bad = await v.verify(undefined);
       expect(bad).toEqual(await verifyDirectory(dir));
       expect(bad).toMatchObject({ ok: false, firstBad: { seq: 8, problem: 'altered' } });
+    } finally {
+      await v.close();
+      await log.close();
+    }
+  });
+
+  it('ends an export with an error when its worker dies in the middle, never with a cut one that looks whole', async () => {
+    const { log, dir } = await emptyLog();
+    // Enough entries for several chunks.
+    const bulky = { note: 'x'.repeat(4000) };
+    await Promise.all(Array.from({ length: 300 }, (_, i) => {
+      const at = NOW + i;
+      return log.append({ kind: 'refusal', id: log.newId(at), at: new Date(at).toISOString(), caller: { keyId: 'k', role: 'auditor' }, route: 'GET /v1/decisions', status: 400, errors: [], request: { i, bulky } } as EntryDraft);
+    }));
+    const v = new ReviewThread(log, dir);
+    try {
+      const chunks = v.exportChunks({}, 'ndjson');
+      const first = await chunks.next();
+      expect(first.done).toBe(false);
+      await (v as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await expect(chunks.next()).rejects.toThrow(/stopped/);
     } finally {
       await v.close();
       await log.close();

@@ -19,7 +19,7 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** the work of POST /v1/policy/validate and /impact, and of GET /v1/decisions (listing), /v1/audit/verify, /report and /export/digest; the service gives it a thread of its own */
+  /** the work of POST /v1/policy/validate and /impact, and of GET /v1/decisions (listing), /v1/audit/verify, /report and /export and /export/digest; the service gives it a thread of its own */
   readonly review: {
     validate(files: readonly PostedFile[], now: number): Promise<ValidationReport>;
     impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
@@ -28,6 +28,7 @@ export interface AppDeps {
     list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
     report(period: Period): Promise<Report>;
     exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest>;
+    exportChunks(period: Period, format: 'ndjson' | 'csv'): AsyncGenerator<string>;
   };
 }
 

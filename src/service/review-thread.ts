@@ -1,14 +1,14 @@
 // The review routes' work on posted rule files, and the auditors' reading of the log (listing,
-// verification, the report, an export's digest), on a worker thread.
+// verification, the report, exports and their digests), on a worker thread.
 // The worker starts on first use and again after it fails; if it cannot run, the work is done here,
 // on the service's thread, as before: slower for decisions meanwhile, never a wrong answer.
 import { Worker } from 'node:worker_threads';
 import type { DecisionLog } from '../audit/types.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
 import type { ListFilter, Page, Verification } from '../audit/types.js';
-import { exportDigest, type ExportDigest } from './export.js';
+import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
-import { verifyAll, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
+import { verifyAll, type ExportChunk, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
 
 type Pending = { resolve: (value: ReviewResult) => void; reject: (e: Error) => void };
 
@@ -16,6 +16,7 @@ export class ReviewThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private next = 0;
+  private streams = 0;
   private closed = false;
 
   /** `log` is the service's own, for the fallback; `logDir` is where the worker reads it. */
@@ -55,20 +56,52 @@ export class ReviewThread {
     return this.run({ op: 'digest', logDir: this.logDir, period, format }, () => exportDigest(this.log, period, format)) as Promise<ExportDigest>;
   }
 
+  /**
+   * An export's text, read on the worker and handed over in chunks of a few hundred entries, one
+   * chunk at a time as the reader takes them. Exporting a large log on the service's thread had
+   * cut the decisions answered meanwhile by more than half. A worker that fails in the middle ends
+   * the export with an error: a cut export never passes as a whole one.
+   */
+  async *exportChunks(period: Period, format: 'ndjson' | 'csv'): AsyncGenerator<string> {
+    const worker = this.closed ? undefined : this.started();
+    if (!worker) {
+      yield* exportLog(this.log, period, format, () => undefined);
+      return;
+    }
+    const stream = ++this.streams;
+    await this.ask(worker, { op: 'export-open', stream, logDir: this.logDir, period, format });
+    let done = false;
+    try {
+      while (!done) {
+        const chunk = (await this.ask(worker, { op: 'export-next', stream })) as ExportChunk;
+        done = chunk.done;
+        if (chunk.text !== '') yield chunk.text;
+      }
+    } finally {
+      if (!done) await this.ask(worker, { op: 'export-close', stream }).catch(() => undefined);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.worker?.terminate();
   }
 
+  private ask(worker: Worker, job: ReviewJob): Promise<ReviewResult> {
+    // A worker that has stopped drops messages: a stream still holding it must hear so.
+    if (this.worker !== worker) return Promise.reject(new Error('the review thread stopped'));
+    const id = ++this.next;
+    return new Promise<ReviewResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...job, id } satisfies ReviewRequest);
+    });
+  }
+
   private async run(job: ReviewJob, here: () => Promise<ReviewResult>): Promise<ReviewResult> {
     const worker = this.closed ? undefined : this.started();
     if (!worker) return here();
-    const id = ++this.next;
     try {
-      return await new Promise<ReviewResult>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
-        worker.postMessage({ ...job, id } satisfies ReviewRequest);
-      });
+      return await this.ask(worker, job);
     } catch (e) {
       this.onFallback((e as Error).message);
       return here();

@@ -7,7 +7,7 @@ import { SegmentLog, verifyDirectory } from '../audit/segment-log.js';
 import { verifyArchive } from '../audit/policy-archive.js';
 import { withArchive } from '../audit/verify.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
-import { exportDigest, type ExportDigest } from './export.js';
+import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
 
@@ -17,8 +17,13 @@ export type ReviewJob =
   | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
   | { readonly op: 'report'; readonly logDir: string; readonly period: Period }
   | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
-  | { readonly op: 'list'; readonly logDir: string; readonly filter: ListFilter; readonly page: { before?: number; limit: number } };
-export type ReviewResult = ValidationReport | ImpactReport | Verification | Report | ExportDigest | Page;
+  | { readonly op: 'list'; readonly logDir: string; readonly filter: ListFilter; readonly page: { before?: number; limit: number } }
+  | { readonly op: 'export-open'; readonly stream: number; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
+  | { readonly op: 'export-next'; readonly stream: number }
+  | { readonly op: 'export-close'; readonly stream: number };
+/** The next part of an export: entries' text, and whether it was the last. */
+export type ExportChunk = { readonly text: string; readonly done: boolean };
+export type ReviewResult = ValidationReport | ImpactReport | Verification | Report | ExportDigest | Page | ExportChunk | null;
 export type ReviewRequest = { readonly id: number } & ReviewJob;
 export type ReviewReply = { readonly id: number } & ({ readonly ok: true; readonly value: ReviewResult } | { readonly ok: false; readonly message: string });
 
@@ -37,10 +42,38 @@ async function reading<T>(logDir: string, work: (log: DecisionLog) => Promise<T>
   }
 }
 
-function answer(request: ReviewRequest): Promise<ReviewResult> {
+/** Exports being read, each until its last chunk has gone or the reader went away. */
+const exports = new Map<number, { log: SegmentLog; chunks: AsyncGenerator<string> }>();
+// A chunk holds a few hundred entries: one message each way for that many.
+const CHUNK_CHARS = 1 << 18;
+
+async function nextChunk(stream: number): Promise<ExportChunk> {
+  const open = exports.get(stream);
+  if (!open) throw new Error(`no export ${stream} is open`);
+  let text = '';
+  while (text.length < CHUNK_CHARS) {
+    const next = await open.chunks.next();
+    if (next.done) {
+      await closeExport(stream);
+      return { text, done: true };
+    }
+    text += next.value;
+  }
+  return { text, done: false };
+}
+
+async function closeExport(stream: number): Promise<null> {
+  const open = exports.get(stream);
+  exports.delete(stream);
+  await open?.chunks.return(undefined);
+  await open?.log.close();
+  return null;
+}
+
+async function answer(request: ReviewRequest): Promise<ReviewResult> {
   switch (request.op) {
     case 'validate':
-      return Promise.resolve(validateFiles(request.files, request.now));
+      return validateFiles(request.files, request.now);
     case 'verify':
       return verifyAll(request.logDir, request.archiveDir);
     case 'impact':
@@ -51,6 +84,15 @@ function answer(request: ReviewRequest): Promise<ReviewResult> {
       return reading(request.logDir, (log) => exportDigest(log, request.period, request.format));
     case 'list':
       return reading(request.logDir, (log) => log.list(request.filter, request.page));
+    case 'export-open': {
+      const log = await SegmentLog.open(request.logDir, { readOnly: true });
+      exports.set(request.stream, { log, chunks: exportLog(log, request.period, request.format, () => undefined) });
+      return null;
+    }
+    case 'export-next':
+      return nextChunk(request.stream);
+    case 'export-close':
+      return closeExport(request.stream);
   }
 }
 

@@ -1,7 +1,6 @@
 // The privacy-review routes (CONTRACT 5): export, report, replay, impact and the matrix. For
 // auditors and privacy officers.
 import { Hono } from 'hono';
-import { exportLog } from '../../service/export.js';
 import { renderReportHtml } from '../../service/report-html.js';
 import { replay, VersionCache } from '../../service/review.js';
 import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
@@ -25,9 +24,10 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export');
     if (q instanceof Response) return q;
     const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
-    const chunks = exportLog(deps.log, period(q), format, () => undefined);
+    // Read on the review thread; streamed a chunk at a time as the client takes them, never the
+    // whole log in memory.
+    const chunks = deps.review.exportChunks(period(q), format);
     const encoder = new TextEncoder();
-    // Streamed: one entry at a time from disk to the socket, never the whole log in memory.
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const next = await chunks.next();
