@@ -1,11 +1,10 @@
 // The review routes' work on posted rule files, and the auditors' reading of the log (listing,
-// verification, the report, exports and their digests), on a worker thread.
-// The worker starts on first use and again after it fails; if it cannot run, the work is done here,
-// on the service's thread, as before: slower for decisions meanwhile, never a wrong answer.
+// verification, the report, exports and their digests), on a worker thread. The worker starts on
+// first use and again after it fails; if it cannot run, the work is done here, on the service's
+// thread, as before: slower for decisions meanwhile, never a wrong answer.
 import { Worker } from 'node:worker_threads';
-import type { DecisionLog } from '../audit/types.js';
 import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
-import type { ListFilter, Page, Verification } from '../audit/types.js';
+import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
 import { verifyAll, type ExportChunk, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';

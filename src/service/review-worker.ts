@@ -1,7 +1,7 @@
 // The thread that works out what posted rule files mean (validation, and the impact of a change
-// on the logged decisions) and reads the log for auditors (listing, verification, the report, an
-// export's digest), so that parsing, compiling, evaluating and hashing never hold a decision up on
-// the service's own thread. It reads the log through a read-only view of its folder.
+// on the logged decisions) and reads the log for auditors (listing, verification, the report,
+// exports and their digests), so that parsing, compiling, evaluating and hashing never hold a
+// decision up on the service's own thread. It reads the log through a read-only view of its folder.
 import { parentPort } from 'node:worker_threads';
 import { SegmentLog, verifyDirectory } from '../audit/segment-log.js';
 import { verifyArchive } from '../audit/policy-archive.js';
