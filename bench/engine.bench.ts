@@ -36,10 +36,14 @@ function measure(covenant: Covenant, requests: CheckedRequest[], options: Evalua
   return { perSecond: samples.length / elapsed, p50: q(0.5), p99: q(0.99), count: samples.length };
 }
 
-const rows: { rules: number; indexed: Measure; naive: Measure; permitShare: number }[] = [];
+const rows: { rules: number; indexed: Measure; naive: Measure; permitShare: number; compileMs: number }[] = [];
 for (const size of SIZES) {
   const g = generate(size);
+  // Loading (parsing with positions, compiling, the warnings' analysis) is what a reload costs the
+  // service's thread: it must grow with the rules, not with their square.
+  const compileStarted = performance.now();
   const covenant = compileGenerated(g);
+  const compileMs = performance.now() - compileStarted;
   const requests = g.requests.map((r) => {
     const c = checkRequest(covenant, r);
     if (!c.ok) throw new Error(`generated request invalid: ${JSON.stringify(c.error)}`);
@@ -48,17 +52,17 @@ for (const size of SIZES) {
   const permits = requests.filter((r) => evaluate(covenant, r, NOW).decision === 'permit').length;
   const indexed = measure(covenant, requests, process.env.NO_EXPLAIN ? { explain: false } : {}, BUDGET_MS);
   const naive = measure(covenant, requests, { candidates: everyRule }, Math.min(BUDGET_MS, 1000));
-  rows.push({ rules: size, indexed, naive, permitShare: permits / requests.length });
+  rows.push({ rules: size, indexed, naive, permitShare: permits / requests.length, compileMs });
 }
 
 const base = rows[0]?.indexed.perSecond ?? 1;
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(`covenant engine benchmark (node ${process.version}, ${BUDGET_MS} ms per size, explanations on)\n`);
-console.log('| rules | decisions/s | vs 10 rules | p50 µs | p99 µs | naive loop/s | indexed vs naive | permits |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| rules | decisions/s | vs 10 rules | p50 µs | p99 µs | naive loop/s | indexed vs naive | permits | load ms |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${fmt(r.rules)} | ${fmt(r.indexed.perSecond)} | ${fmt(r.indexed.perSecond / base, 2)} | ${fmt(r.indexed.p50, 1)} | ${fmt(r.indexed.p99, 1)} | ${fmt(r.naive.perSecond)} | ${fmt(r.indexed.perSecond / r.naive.perSecond, 1)}× | ${fmt(r.permitShare * 100)}% |`,
+    `| ${fmt(r.rules)} | ${fmt(r.indexed.perSecond)} | ${fmt(r.indexed.perSecond / base, 2)} | ${fmt(r.indexed.p50, 1)} | ${fmt(r.indexed.p99, 1)} | ${fmt(r.naive.perSecond)} | ${fmt(r.indexed.perSecond / r.naive.perSecond, 1)}× | ${fmt(r.permitShare * 100)}% | ${fmt(r.compileMs)} |`,
   );
 }
 const at = (n: number): number => (rows.find((r) => r.rules === n)?.indexed.perSecond ?? 0) / base;
@@ -66,3 +70,5 @@ const p50At1000 = rows.find((r) => r.rules === 1000)?.indexed.p50 ?? Infinity;
 console.log(`\ntargets: 1,000 rules ≥ 0.5 of 10 rules: ${fmt(at(1000), 2)} ${at(1000) >= 0.5 ? 'met' : 'MISSED'}; ` +
   `10,000 rules ≥ 0.25: ${fmt(at(10000), 2)} ${at(10000) >= 0.25 ? 'met' : 'MISSED'}; ` +
   `median at 1,000 rules ≤ 10 µs: ${fmt(p50At1000, 1)} µs ${p50At1000 <= 10 ? 'met' : 'MISSED'}`);
+const loadMs = (n: number): number => rows.find((r) => r.rules === n)?.compileMs ?? NaN;
+console.log(`loading 10,000 rules took ${fmt(loadMs(10000) / loadMs(1000), 1)} times as long as 1,000 (10 would be linear)`);

@@ -11,7 +11,11 @@ import { covers, diagnostic, type Located, type Path } from './source.js';
 const meet = (a: readonly Id[] | undefined, b: readonly Id[] | undefined): boolean =>
   !a || !b || a.some((x) => covers(b, x)) || b.some((y) => covers(a, y));
 
-const intersects = (a: ReadonlySet<Id> | undefined, b: ReadonlySet<Id>): boolean => !a || [...b].some((x) => a.has(x));
+function intersects(a: ReadonlySet<Id> | undefined, b: ReadonlySet<Id>): boolean {
+  if (!a) return true;
+  for (const x of b) if (a.has(x)) return true;
+  return false;
+}
 
 /** Legal bases that a rule's providers may invoke, for its purposes, at some time it is valid. */
 function usableBases(rule: Rule, r: Resolved): LegalBasis[] {
@@ -31,6 +35,9 @@ export function analyse(c: Collected, r: Resolved, now: number | undefined, out:
     path: [...item.path, ...path],
   });
   const ruleItem = new Map(c.rules.map((i) => [i.value.id, i]));
+  // Only a deny without a condition can shadow a permit: picked out once, not for every permit (a
+  // covenant of 10,000 rules spent 3.4 s of its 7.4 s load looking through every rule for each).
+  const unconditionalDenies = r.rules.filter((d) => d.effect === 'deny' && d.when === undefined);
 
   for (const rule of r.rules) {
     const item = ruleItem.get(rule.id);
@@ -63,7 +70,7 @@ export function analyse(c: Collected, r: Resolved, now: number | undefined, out:
       warn('obligations-on-deny', `rule \`${rule.id}\` denies, so its obligations are never issued`, ['obligations']);
     }
     if (rule.effect === 'permit') {
-      const shadow = r.rules.find((d) => d.effect === 'deny' && shadows(d, rule));
+      const shadow = unconditionalDenies.find((d) => shadows(d, rule));
       if (shadow) {
         warn('permit-shadowed', `permit rule \`${rule.id}\` never permits anything: deny rule \`${shadow.id}\` always overrides it`);
       }
@@ -104,14 +111,20 @@ export function analyse(c: Collected, r: Resolved, now: number | undefined, out:
   }
 }
 
+/** Whether a deny's set (absent: any) holds every member of a permit's (absent: any). */
+function setCovers(d: ReadonlySet<Id> | undefined, p: ReadonlySet<Id> | undefined): boolean {
+  if (!d) return true;
+  if (!p) return false;
+  for (const x of p) if (!d.has(x)) return false;
+  return true;
+}
+
+const listCovers = (d: readonly Id[] | undefined, p: readonly Id[] | undefined): boolean => !d || (p !== undefined && p.every((x) => covers(d, x)));
+const from = (v: Validity): number => v.from ?? -Infinity;
+const until = (v: Validity): number => v.until ?? Infinity;
+
 /** A deny rule without a condition that applies wherever the permit rule does. */
 function shadows(deny: Rule, permit: Rule): boolean {
-  const setCovers = (d: ReadonlySet<Id> | undefined, p: ReadonlySet<Id> | undefined): boolean =>
-    !d || (p !== undefined && [...p].every((x) => d.has(x)));
-  const listCovers = (d: readonly Id[] | undefined, p: readonly Id[] | undefined): boolean =>
-    !d || (p !== undefined && p.every((x) => covers(d, x)));
-  const from = (v: Validity): number => v.from ?? -Infinity;
-  const until = (v: Validity): number => v.until ?? Infinity;
   return (
     deny.when === undefined &&
     setCovers(deny.providers, permit.providers) &&
