@@ -137,6 +137,12 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   logger.flush();
 
   let closing: Promise<void> | undefined;
+  // Once closing, every answer asks its client to close the connection: a keep-alive connection
+  // that keeps sending requests would otherwise hold the close open for as long as it sends.
+  // Prepended, so that it runs before Hono's listener can write an answer's head.
+  server.prependListener('request', (_req: unknown, res: { setHeader(name: string, value: string): void }) => {
+    if (closing) res.setHeader('connection', 'close');
+  });
   return {
     url,
     policyVersion: source.current().covenant.policyVersion,
@@ -144,9 +150,17 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
       (closing ??= (async () => {
         // Stop accepting, let what is in flight finish and be recorded, then close the log.
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // keep-alive connections that carry no request would otherwise hold the close open
-          if ('closeIdleConnections' in server) server.closeIdleConnections();
+          // Keep-alive connections that carry no request would otherwise hold the close open, and
+          // one whose answer went out just before the close can fall idle afterwards.
+          const closeIdle = (): void => {
+            if ('closeIdleConnections' in server) server.closeIdleConnections();
+          };
+          const idle = setInterval(closeIdle, 100);
+          server.close(() => {
+            clearInterval(idle);
+            resolve();
+          });
+          closeIdle();
         });
         await stopBeside();
         logger.info('covenant stopped');

@@ -98,4 +98,37 @@ describe('crash safety', () => {
     expect(v.status).toBe(0);
     expect(JSON.parse(v.stdout).entries).toBeGreaterThanOrEqual(answered);
   });
+
+  it('shuts down on SIGTERM while callers keep sending on keep-alive connections, and records every answer', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'covenant-term-'));
+    const store = await KeyStore.open(dataPaths(dataDir).keys);
+    const partner = (await store.add({ role: 'partner', partner: 'belastingdienst' }, new Date())).key;
+    const { child, url } = await start(dataDir);
+    const answered: string[] = [];
+    let stop = false;
+    // Each caller sends its next request as soon as the last is answered: its connection is never
+    // idle, so only an answer that asks to close it can end it.
+    const callers = Array.from({ length: 10 }, async () => {
+      while (!stop) {
+        try {
+          const r = await fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${partner}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) });
+          if (r.status === 200) answered.push(((await r.json()) as { decisionId: string }).decisionId);
+          else await r.text();
+        } catch {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    // not the forced exit (code 1) that ends a close still waiting after 10 s
+    expect(await exited).toBe(0);
+    stop = true;
+    await Promise.all(callers);
+    expect(answered.length).toBeGreaterThan(0);
+    const exported = cli(['audit', 'export', '--data', dataDir]);
+    const ids = new Set(exported.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id));
+    expect(answered.filter((id) => !ids.has(id))).toEqual([]);
+  });
 });
