@@ -1,31 +1,15 @@
 // kill -9 under concurrent load, then a restart: every answered decision is in the log, and the
 // log verifies, online and offline.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../src/keys/store.js';
+import { SegmentLog } from '../src/audit/segment-log.js';
 import { dataPaths } from '../src/server.js';
-import { BIN, cli } from './helpers.js';
-import { exampleRequest } from './server-helpers.js';
+import { cli } from './helpers.js';
+import { exampleRequest, serveProcess } from './server-helpers.js';
 
-function start(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.on('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-}
 
 describe('crash safety', () => {
   it('keeps every answered decision across repeated SIGKILL under load', async () => {
@@ -36,7 +20,7 @@ describe('crash safety', () => {
     const answered: string[] = [];
 
     for (let round = 0; round < 3; round++) {
-      const { child, url } = await start(dataDir);
+      const { child, url } = await serveProcess(dataDir);
       let stop = false;
       const worker = async (): Promise<void> => {
         while (!stop) {
@@ -61,7 +45,7 @@ describe('crash safety', () => {
     }
     expect(answered.length).toBeGreaterThan(50);
 
-    const { child, url } = await start(dataDir);
+    const { child, url } = await serveProcess(dataDir);
     try {
       const get = (id: string) => fetch(`${url}/v1/decisions/${id}`, { headers: { authorization: `Bearer ${auditor}` } }).then((r) => r.status);
       const statuses = [];
@@ -84,7 +68,7 @@ describe('crash safety', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'covenant-term-'));
     const store = await KeyStore.open(dataPaths(dataDir).keys);
     const partner = (await store.add({ role: 'partner', partner: 'belastingdienst' }, new Date())).key;
-    const { child, url } = await start(dataDir);
+    const { child, url } = await serveProcess(dataDir);
     const inFlight = Array.from({ length: 20 }, () =>
       fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${partner}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) }).then((r) => r.status, () => 0),
     );
@@ -103,7 +87,7 @@ describe('crash safety', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'covenant-term-'));
     const store = await KeyStore.open(dataPaths(dataDir).keys);
     const partner = (await store.add({ role: 'partner', partner: 'belastingdienst' }, new Date())).key;
-    const { child, url } = await start(dataDir);
+    const { child, url } = await serveProcess(dataDir);
     const answered: string[] = [];
     let stop = false;
     // Each caller sends its next request as soon as the last is answered: its connection is never
@@ -127,8 +111,10 @@ describe('crash safety', () => {
     stop = true;
     await Promise.all(callers);
     expect(answered.length).toBeGreaterThan(0);
-    const exported = cli(['audit', 'export', '--data', dataDir]);
-    const ids = new Set(exported.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id));
-    expect(answered.filter((id) => !ids.has(id))).toEqual([]);
+    const log = await SegmentLog.open(dataPaths(dataDir).log, { readOnly: true });
+    const missing = [];
+    for (const id of answered) if ((await log.get(id)) === undefined) missing.push(id);
+    await log.close();
+    expect(missing).toEqual([]);
   });
 });

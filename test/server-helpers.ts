@@ -1,4 +1,5 @@
 // A real service on a loopback port, with real files: what the HTTP tests talk to.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import { startServer, dataPaths, type Running } from '../src/server.js';
 import { KeyStore } from '../src/keys/store.js';
 import type { Role } from '../src/audit/types.js';
-import { ROOT } from './helpers.js';
+import { BIN, ROOT } from './helpers.js';
 
 export interface TestServer {
   url: string;
@@ -66,3 +67,21 @@ export const exampleRequest = {
   purpose: 'nsoc.tbml',
   legalBasis: 'awr-67-43c',
 };
+
+/** `covenant serve` in a process of its own, as an operator runs it; resolves once it listens. */
+export function serveProcess(dataDir: string, args: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.on('exit', () => reject(new Error(`server exited: ${out}`)));
+  });
+}
