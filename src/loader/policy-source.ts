@@ -1,7 +1,7 @@
 // The covenant a running service decides with: the last valid version of the rule folders.
 // A valid change is swapped in with one assignment, so a request sees one version or the other,
 // never a mix; an invalid change leaves the last valid version serving and keeps its errors.
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import type { Covenant } from '../domain/covenant.js';
 import type { Diagnostic, ParsedDocument } from '../domain/types.js';
 import { hasErrors } from '../compile/index.js';
@@ -28,9 +28,13 @@ export interface PolicySourceOptions {
   readonly onReload?: (result: ReloadResult, detail: Version | Rejected) => void;
 }
 
+/** A watched folder, and which folder it was: the inode that was at its path when watching began. */
+type Watched = { readonly watcher: FSWatcher | undefined; readonly ino: number | undefined };
+
 export class PolicySource {
-  private watchers: FSWatcher[] = [];
+  private readonly watched = new Map<string, Watched>();
   private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadResult> | undefined;
   private rejected: Rejected | undefined;
 
@@ -77,28 +81,61 @@ export class PolicySource {
     return next;
   }
 
-  /** Watches both folders; changes are debounced, as editors write a file in several steps. */
+  /**
+   * Watches both folders; changes are debounced, as editors write a file in several steps. A watcher
+   * follows the folder, not its path: when a deploy moves a new folder into place, the old watcher
+   * hears nothing more. So each folder's inode is checked at every change and every two seconds,
+   * and a folder that was replaced, or that was missing and is back, is watched anew and reloaded.
+   */
   watch(debounceMs = 200): void {
     const schedule = (): void => {
       if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(() => void this.reload().catch(() => undefined), debounceMs);
+      this.timer = setTimeout(() => {
+        this.rearm(schedule);
+        void this.reload().catch(() => undefined);
+      }, debounceMs);
     };
+    this.rearm(schedule);
+    this.poll = setInterval(() => this.rearm(schedule), 2000);
+    this.poll.unref();
+  }
+
+  /** Watches anew each folder whose path now holds another folder (or none). */
+  private rearm(onChange: () => void): void {
+    let changed = false;
     for (const dir of new Set([this.folders.policies, this.folders.rules])) {
-      let w: FSWatcher;
-      try {
-        w = watch(dir, { recursive: true }, schedule);
-      } catch {
-        w = watch(dir, schedule);
-      }
-      // A folder that goes away must not take the service with it: the last valid version serves.
-      w.on('error', () => schedule());
-      this.watchers.push(w);
+      // A stat of two folders every two seconds: synchronous costs less than a promise here.
+      const ino = statSync(dir, { throwIfNoEntry: false })?.ino;
+      const was = this.watched.get(dir);
+      if (was && was.ino === ino) continue;
+      was?.watcher?.close();
+      this.watched.set(dir, { watcher: ino === undefined ? undefined : watchFolder(dir, onChange), ino });
+      if (was) changed = true;
     }
+    if (changed) onChange();
   }
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
-    for (const w of this.watchers) w.close();
-    this.watchers = [];
+    if (this.poll) clearInterval(this.poll);
+    for (const w of this.watched.values()) w.watcher?.close();
+    this.watched.clear();
   }
+}
+
+function watchFolder(dir: string, onChange: () => void): FSWatcher | undefined {
+  let w: FSWatcher;
+  try {
+    try {
+      w = watch(dir, { recursive: true }, onChange);
+    } catch {
+      w = watch(dir, onChange);
+    }
+  } catch {
+    // gone between the check and the watch: the next check finds it again
+    return undefined;
+  }
+  // A folder that goes away must not take the service with it: the last valid version serves.
+  w.on('error', () => onChange());
+  return w;
 }

@@ -1,0 +1,62 @@
+// The rule folders as deploys change them: a folder replaced by another is followed, and so are
+// later edits to it. Run as its own process, as an operator runs it.
+import { appendFileSync, cpSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KeyStore } from '../src/keys/store.js';
+import { dataPaths } from '../src/server.js';
+import { ROOT } from './helpers.js';
+import { exampleRequest, serveProcess } from './server-helpers.js';
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('a rules folder replaced by another, as a deploy swaps folders', () => {
+  it('is followed: the new folder is loaded, and so are later edits to it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-swap-'));
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    const dataDir = join(dir, 'data');
+    const keys = await KeyStore.open(dataPaths(dataDir).keys);
+    const auditor = (await keys.add({ role: 'auditor' }, new Date())).key;
+    const partner = (await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date())).key;
+    const { child, url } = await serveProcess(dataDir, ['--policies', join(dir, 'policies'), '--rules', join(dir, 'rules')]);
+    const version = async (): Promise<string> =>
+      ((await (await fetch(`${url}/v1/policy`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as { policyVersion: string }).policyVersion;
+    const decide = async (): Promise<{ decision: string; policyVersion: string }> =>
+      (await fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${partner}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) })).json() as Promise<{ decision: string; policyVersion: string }>;
+    const changedFrom = (before: string): Promise<string> => waitFor(async () => {
+      const v = await version();
+      return v !== before ? v : undefined;
+    });
+    const deny = (category: string): string => `rules:\n  - { id: extra-deny, citation: "Art. 99", effect: deny, categories: [${category}] }\n`;
+    try {
+      const v1 = await version();
+      cpSync(join(dir, 'rules'), join(dir, 'rules.new'), { recursive: true });
+      writeFileSync(join(dir, 'rules.new', 'extra.yaml'), deny('fiscal.income'));
+      renameSync(join(dir, 'rules'), join(dir, 'rules.old'));
+      renameSync(join(dir, 'rules.new'), join(dir, 'rules'));
+      const v2 = await changedFrom(v1);
+      expect(await decide()).toMatchObject({ decision: 'deny', policyVersion: v2 });
+      // later, an edit in the folder now in place, which a watcher of the old folder never hears of
+      await new Promise((r) => setTimeout(r, 2500));
+      writeFileSync(join(dir, 'rules', 'later.yaml'), deny('customs.declarations'));
+      appendFileSync(join(dir, 'rules', 'extra.yaml'), '# lifted\n');
+      writeFileSync(join(dir, 'rules', 'extra.yaml'), 'rules: []\n');
+      const v3 = await changedFrom(v2);
+      expect(await decide()).toMatchObject({ decision: 'permit', policyVersion: v3 });
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
