@@ -109,7 +109,9 @@ export class PolicySource {
       const was = this.watched.get(dir);
       if (was && was.ino === ino) continue;
       was?.watcher?.close();
-      this.watched.set(dir, { watcher: ino === undefined ? undefined : watchFolder(dir, onChange), ino });
+      const watcher = ino === undefined ? undefined : watchFolder(dir, onChange);
+      // A folder that could not be watched is recorded as missing, so that the next check tries again.
+      this.watched.set(dir, { watcher, ino: watcher ? ino : undefined });
       if (was) changed = true;
     }
     if (changed) onChange();
