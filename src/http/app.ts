@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { AppDeps, Env } from './deps.js';
 import { ROUTES } from './deps.js';
-import { callerOf, logged, unauthenticated } from './middleware.js';
+import { identify, logged } from './middleware.js';
 import { problem } from './problem.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { policyRoutes } from './routes/policy.js';
@@ -32,9 +32,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.notFound(logged(deps, (c) => {
     // Under /v1 a key comes first, as on the routes there: without one, not even a route's absence is told.
     if (/^\/v1(\/|$)/.test(c.req.path)) {
-      const caller = callerOf(deps, c);
-      if (!caller) return unauthenticated(c, deps);
-      c.set('caller', caller);
+      const caller = identify(deps, c);
+      if (caller instanceof Response) return caller;
     }
     const route = ROUTES.find((r) => r.path.test(c.req.path));
     if (route) {

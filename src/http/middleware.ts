@@ -21,9 +21,8 @@ export type RouteHandler = (c: Context<Env>) => Response | Promise<Response>;
  */
 export function guarded(deps: AppDeps, roles: readonly Role[], handler: RouteHandler): RouteHandler {
   return logged(deps, function guard(c) {
-    const caller = callerOf(deps, c);
-    if (!caller) return unauthenticated(c, deps);
-    c.set('caller', caller);
+    const caller = identify(deps, c);
+    if (caller instanceof Response) return caller;
     if (!roles.includes(caller.role)) {
       return refusal(c, deps, routeOf(c), 403, 'forbidden', [
         { path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` },
@@ -33,18 +32,21 @@ export function guarded(deps: AppDeps, roles: readonly Role[], handler: RouteHan
   });
 }
 
-/** Bearer keys (CONTRACT 3): the caller a request's key belongs to, if any. */
-export function callerOf(deps: AppDeps, c: Context<Env>): Caller | undefined {
+/**
+ * Bearer keys (CONTRACT 3): the caller a request's key belongs to, set on the context, or the 401
+ * to answer with. Unauthenticated requests are counted, never recorded.
+ */
+export function identify(deps: AppDeps, c: Context<Env>): Caller | Response {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
-  return m?.[1] ? deps.keys.authenticate(m[1]) : undefined;
-}
-
-/** Unauthenticated requests are counted, never recorded (CONTRACT 3). */
-export function unauthenticated(c: Context<Env>, deps: AppDeps): Response {
-  deps.metrics.unauthenticated.inc();
-  return problem(c, 401, 'authentication required', [{ path: '', message: 'send `Authorization: Bearer <api key>` with a valid, unrevoked key' }], {
-    'www-authenticate': 'Bearer',
-  });
+  const caller = m?.[1] ? deps.keys.authenticate(m[1]) : undefined;
+  if (!caller) {
+    deps.metrics.unauthenticated.inc();
+    return problem(c, 401, 'authentication required', [{ path: '', message: 'send `Authorization: Bearer <api key>` with a valid, unrevoked key' }], {
+      'www-authenticate': 'Bearer',
+    });
+  }
+  c.set('caller', caller);
+  return caller;
 }
 
 /**
