@@ -73,3 +73,14 @@ export const baseRequest = {
   legalBasis: 'lb',
   requestedAt: '2025-03-01T10:00:00Z',
 };
+
+/** Polls `probe` every 100 ms until it gives a value, for at most `ms`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -11,7 +11,7 @@ import { validateDecision } from '../src/schema/index.js';
 import { KeyStore } from '../src/keys/store.js';
 import { dataPaths } from '../src/server.js';
 import { exampleRequest, testServer, type TestServer } from './server-helpers.js';
-import { ROOT } from './helpers.js';
+import { ROOT, waitFor } from './helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -397,13 +397,3 @@ describe('reloading the rule files', () => {
     }
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

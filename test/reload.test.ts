@@ -6,19 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyStore } from '../src/keys/store.js';
 import { dataPaths } from '../src/server.js';
-import { ROOT } from './helpers.js';
+import { ROOT, waitFor } from './helpers.js';
 import { exampleRequest, serveProcess } from './server-helpers.js';
-
-// Well beyond the watcher's debounce (200 ms) and its check of the folders (every 2 s).
-async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 4000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a rules folder replaced by another, as a deploy swaps folders', () => {
   it('is followed: the new folder is loaded, and so are later edits to it', async () => {
@@ -34,10 +23,11 @@ describe('a rules folder replaced by another, as a deploy swaps folders', () => 
       ((await (await fetch(`${url}/v1/policy`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as { policyVersion: string }).policyVersion;
     const decide = async (): Promise<{ decision: string; policyVersion: string }> =>
       (await fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${partner}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) })).json() as Promise<{ decision: string; policyVersion: string }>;
+    // 4 s: well beyond the watcher's debounce (200 ms) and its check of the folders (every 2 s).
     const changedFrom = (before: string): Promise<string> => waitFor(async () => {
       const v = await version();
       return v !== before ? v : undefined;
-    });
+    }, 4000);
     const deny = (category: string): string => `rules:\n  - { id: extra-deny, citation: "Art. 99", effect: deny, categories: [${category}] }\n`;
     try {
       const v1 = await version();

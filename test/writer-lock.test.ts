@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockLog } from '../src/audit/writer-lock.js';
 import { BIN, ROOT } from './helpers.js';
+import { serveProcess } from './server-helpers.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'covenant-lock-'));
 const IN_USE = /another `covenant serve` is writing to this data folder/;
@@ -50,7 +51,7 @@ describe.each([
 describe('covenant serve on a data folder another one is serving', () => {
   it('refuses to start and says why; once the first is killed with SIGKILL, the next starts at once', async () => {
     const dataDir = tmp();
-    const first = await started([BIN, 'serve', '--port', '0', '--data', dataDir], /covenant serving/);
+    const first = (await serveProcess(dataDir)).child;
     const second = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     second.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -58,7 +59,7 @@ describe('covenant serve on a data folder another one is serving', () => {
     expect(err).toMatch(IN_USE);
     first.kill('SIGKILL');
     await exited(first);
-    const third = await started([BIN, 'serve', '--port', '0', '--data', dataDir], /covenant serving/);
+    const third = (await serveProcess(dataDir)).child;
     third.kill('SIGTERM');
     expect(await exited(third)).toBe(0);
   });
