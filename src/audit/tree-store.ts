@@ -1,0 +1,169 @@
+// The Merkle tree's hashes on disk: one file that grows by the hash of each new leaf and of the
+// subtrees it completes (storedIndex()), about two hashes a leaf. An append costs the same at any
+// size; the newest hashes, which every receipt needs, are also kept in memory.
+//
+// The file is derived data: every hash in it can be recomputed from the log's entries, so it is
+// written without fsync on the hot path and synced with each checkpoint of the manifest
+// (sync()); after a crash the log truncates it to the size last synced and adds the entries
+// after that again (SegmentLog.open).
+import { closeSync, fdatasync, ftruncateSync, fstatSync, openSync, readSync, write } from 'node:fs';
+import { join } from 'node:path';
+import { CompactRange, consistencyProof, inclusionProof, storedCount, storedIndex, subtreeHash, type NodeSource } from './merkle.js';
+
+const HASH = 32;
+/** hashes kept in memory: the last 2^17 (4 MiB), which cover the proofs of the last ~65,000 entries */
+const CACHED = 1 << 17;
+
+export class TreeStore {
+  private readonly ring = Buffer.alloc(CACHED * HASH);
+  private stored: number;
+  /** hashes before this are on disk (written, maybe not yet synced) */
+  private written: number;
+  private writing = false;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly fd: number,
+    private range: CompactRange,
+  ) {
+    this.stored = storedCount(range.count);
+    this.written = this.stored;
+  }
+
+  /**
+   * Opens the store in `dir` at `leaves` leaves (the size last synced), cutting off anything
+   * after it. When the file holds fewer, it starts again from nothing: the log adds its entries.
+   */
+  static open(dir: string, leaves: number): TreeStore {
+    const fd = openSync(join(dir, 'tree.hashes'), 'a+');
+    closeSync(fd);
+    const rw = openSync(join(dir, 'tree.hashes'), 'r+');
+    const inFile = Math.floor(fstatSync(rw).size / HASH);
+    const size = inFile >= storedCount(leaves) ? leaves : 0;
+    ftruncateSync(rw, storedCount(size) * HASH);
+    const read: NodeSource = (level, index) => readHash(rw, storedIndex(level, index));
+    const hashes: Buffer[] = [];
+    // the complete subtrees of the prefix, largest first
+    let lo = 0;
+    for (let level = 52; level >= 0; level--) {
+      if (lo + 2 ** level <= size) {
+        hashes.push(read(level, lo / 2 ** level));
+        lo += 2 ** level;
+      }
+    }
+    const store = new TreeStore(rw, CompactRange.of(size, hashes));
+    const from = Math.max(0, store.stored - CACHED);
+    for (let i = from; i < store.stored; i++) readHash(rw, i).copy(store.ring, (i % CACHED) * HASH);
+    return store;
+  }
+
+  get count(): number {
+    return this.range.count;
+  }
+
+  /** false once a write of the file failed: proofs of older entries could no longer be read */
+  healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  /**
+   * Resolves once `leaves` more leaves can be added without overwriting hashes in memory that are
+   * not yet in the file: the file follows appends, and a long stall of the disk could let it fall
+   * a whole cache behind.
+   */
+  async room(leaves: number): Promise<void> {
+    while (this.stored + 2 * leaves + 64 - this.written > CACHED) {
+      if (this.failure) throw this.failure;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** Adds leaves (their RFC 9162 leaf hashes); the file follows in the background. room() first. */
+  append(leaves: readonly Buffer[]): void {
+    for (const leaf of leaves) {
+      this.range.push(leaf, (_level, _index, hash) => {
+        hash.copy(this.ring, (this.stored % CACHED) * HASH);
+        this.stored++;
+      });
+    }
+    if (!this.writing) this.writeBehind();
+  }
+
+  private writeBehind(): void {
+    if (this.written === this.stored || this.failure) return;
+    const from = this.written;
+    const to = Math.min(this.stored, from + CACHED - (from % CACHED));
+    // INVARIANT: `from` is still in the ring: at most CACHED hashes are unwritten (append() holds it).
+    const bytes = Buffer.from(this.ring.subarray((from % CACHED) * HASH, (((to - 1) % CACHED) + 1) * HASH));
+    this.writing = true;
+    write(this.fd, bytes, 0, bytes.length, from * HASH, (e, n) => {
+      this.writing = false;
+      if (e || n !== bytes.length) {
+        this.failure = e ?? new Error(`short write of the tree: ${n} of ${bytes.length} bytes`);
+        return;
+      }
+      this.written = to;
+      this.writeBehind();
+    });
+  }
+
+  /** The hash of a complete subtree of the current tree. */
+  readonly node: NodeSource = (level, index) => {
+    const i = storedIndex(level, index);
+    if (i >= this.stored) throw new Error(`the subtree ${level}/${index} is not complete`);
+    if (i >= this.stored - CACHED) return this.ring.subarray((i % CACHED) * HASH, (i % CACHED + 1) * HASH);
+    if (i >= this.written) throw new Error('the tree file is behind');
+    return readHash(this.fd, i);
+  };
+
+  root(): Buffer {
+    return this.range.root();
+  }
+
+  /** MTH of the first `size` leaves. */
+  rootAt(size: number): Buffer {
+    return size === this.count ? this.root() : subtreeHash(this.node, 0, size);
+  }
+
+  inclusion(index: number, size: number): Buffer[] {
+    return inclusionProof(this.node, index, size);
+  }
+
+  consistency(from: number, to: number): Buffer[] {
+    return consistencyProof(this.node, from, to);
+  }
+
+  /** The compact range of the first `size` leaves: what a pruned log keeps of its prefix. */
+  prefix(size: number): Buffer[] {
+    const hashes: Buffer[] = [];
+    let lo = 0;
+    for (let level = 52; level >= 0; level--) {
+      if (lo + 2 ** level <= size) {
+        hashes.push(Buffer.from(this.node(level, lo / 2 ** level)));
+        lo += 2 ** level;
+      }
+    }
+    return hashes;
+  }
+
+  /** Makes what is written durable; resolves with the number of leaves it covers. */
+  async sync(): Promise<number> {
+    const leaves = this.count;
+    const target = this.stored;
+    while (this.written < target && !this.failure) await new Promise((r) => setTimeout(r, 5));
+    if (this.failure) throw this.failure;
+    await new Promise<void>((resolve, reject) => fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+    return leaves;
+  }
+
+  async close(): Promise<void> {
+    while (this.writing) await new Promise((r) => setTimeout(r, 1));
+    closeSync(this.fd);
+  }
+}
+
+function readHash(fd: number, i: number): Buffer {
+  const b = Buffer.alloc(HASH);
+  if (readSync(fd, b, 0, HASH, i * HASH) !== HASH) throw new Error(`the tree file ends before hash ${i}`);
+  return b;
+}
