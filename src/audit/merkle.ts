@@ -20,31 +20,44 @@ const log2 = (n: number): number => Math.round(Math.log2(n));
 // Not n & (n - 1): bitwise operators cut numbers to 32 bits, and trees may grow past that.
 const isPowerOfTwo = (n: number): boolean => n > 0 && 2 ** log2(n) === n;
 
-/** MTH(D[lo:hi]) from stored complete subtrees; a range that is not one is split as RFC 9162 splits it. */
-export function subtreeHash(node: NodeSource, lo: number, hi: number): Buffer {
+/**
+ * MTH(D[lo:hi]) from stored complete subtrees; a range that is not one is split as RFC 9162 splits
+ * it. `edge` memoises the ranges that end at `hi` (the right edge, the only ones that are not
+ * complete) for a caller that asks about the same tree many times.
+ */
+export function subtreeHash(node: NodeSource, lo: number, hi: number, edge?: Map<number, Buffer>): Buffer {
   const size = hi - lo;
   if (isPowerOfTwo(size)) return node(log2(size), lo / size);
+  const known = edge?.get(lo);
+  if (known) return known;
   const k = splitPoint(size);
-  return hashChildren(subtreeHash(node, lo, lo + k), subtreeHash(node, lo + k, hi));
+  const hash = hashChildren(subtreeHash(node, lo, lo + k), subtreeHash(node, lo + k, hi, edge));
+  edge?.set(lo, hash);
+  return hash;
 }
 
-/** RFC 9162 PATH(index, D[0:size]): the inclusion proof, from the leaf up. */
-export function inclusionProof(node: NodeSource, index: number, size: number): Buffer[] {
-  const proof: Buffer[] = [];
+/** The leaf ranges [lo, hi) whose hashes make RFC 9162's PATH(index, D[0:size]), from the leaf up. */
+export function inclusionRanges(index: number, size: number): [number, number][] {
+  const ranges: [number, number][] = [];
   // Iteratively, top-down, then reversed: the recursion of §2.1.3.1 appends on the way back up.
   let lo = 0;
   let hi = size;
   while (hi - lo > 1) {
     const k = splitPoint(hi - lo);
     if (index < lo + k) {
-      proof.push(subtreeHash(node, lo + k, hi));
+      ranges.push([lo + k, hi]);
       hi = lo + k;
     } else {
-      proof.push(subtreeHash(node, lo, lo + k));
+      ranges.push([lo, lo + k]);
       lo += k;
     }
   }
-  return proof.reverse();
+  return ranges.reverse();
+}
+
+/** RFC 9162 PATH(index, D[0:size]): the inclusion proof, from the leaf up. */
+export function inclusionProof(node: NodeSource, index: number, size: number): Buffer[] {
+  return inclusionRanges(index, size).map(([lo, hi]) => subtreeHash(node, lo, hi));
 }
 
 /** RFC 9162 PROOF(m, D[0:n]): the consistency proof between sizes m and n (0 < m <= n). */

@@ -14,6 +14,9 @@ import { GENESIS, draftText, lineBound, sealInto, sealOf, type DraftText } from 
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import { makeDir, openState, syncDir, writeDurably, type State } from '../small-state.js';
+import { TreeStore } from './tree-store.js';
+import { LogTree, leafIn, leafOfLine, type EntryParts, type Signed } from './log-tree.js';
+import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
 
 interface Segment {
@@ -27,13 +30,16 @@ interface Segment {
 
 interface Manifest {
   checkpoint: { seq: number; hash: string; at: string } | null;
-  /** the prefix removed by retention: how many entries, and the seq and hash of the last one */
-  pruned?: { count: number; seq: number; hash: string; at: string } | null;
+  /** the prefix removed by retention: how many entries, and the seq and hash of the last one; `tree` the compact range of their leaves */
+  pruned?: { count: number; seq: number; hash: string; at: string; tree?: string[] } | null;
+  /** the Merkle tree's size (leaves) whose stored hashes are synced, and its root (base64) */
+  tree?: { size: number; rootHash: string };
   /** sha256 of the two above (manifestDigest), so that no byte of them changes unnoticed */
   sha256?: string;
 }
 
-const manifestDigest = (m: Manifest): string => `sha256:${digest('sha256', JSON.stringify({ checkpoint: m.checkpoint, pruned: m.pruned ?? null }), 'hex')}`;
+const manifestDigest = (m: Manifest): string =>
+  `sha256:${digest('sha256', JSON.stringify({ checkpoint: m.checkpoint, pruned: m.pruned ?? null, ...(m.tree && { tree: m.tree }) }), 'hex')}`;
 // As the small state's files are written (src/small-state.ts).
 const manifestText = (m: Manifest): string => JSON.stringify(m, null, 2);
 
@@ -54,6 +60,14 @@ export interface SegmentLogOptions {
   readonly readOnly?: boolean;
   /** told the time of each durable write (one group commit of `entries` entries), for metrics */
   readonly onWrite?: (seconds: number, entries: number) => void;
+  /** signs the tree's checkpoints; without one, answers carry no receipts */
+  readonly signer?: NoteSigner;
+}
+
+/** An entry as appended, with the receipt an answer carries (JSON text), when asked for. */
+export interface Proven {
+  readonly entry: LogEntry;
+  readonly receipt: string;
 }
 
 const SEGMENT = /^(\d{12})\.ndjson$/;
@@ -64,7 +78,7 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 const SLACK_MS = 60_000;
 const SCRATCH_MAX = 4 << 20;
 
-type Pending = { draft: EntryDraft; text: DraftText; resolve: (e: LogEntry) => void; reject: (e: Error) => void };
+type Pending = { draft: EntryDraft; text: DraftText; proven: boolean; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -83,10 +97,12 @@ export class SegmentLog implements DecisionLog {
     private size: number,
     private head: { seq: number; hash: string },
     private readonly manifest: State<Manifest>,
-    private readonly options: Required<SegmentLogOptions>,
+    private readonly options: Required<Omit<SegmentLogOptions, 'signer'>>,
     /** set when a torn last entry was found and set aside at open */
     readonly recovery: Recovery | undefined,
     lastId: string | undefined,
+    /** the Merkle tree over the entries; a read-only log has none */
+    private readonly tree: LogTree | undefined,
   ) {
     this.checkpointed = head.seq;
     this.lastIdTime = lastId === undefined ? 0 : decodeTime(lastId) + 1;
@@ -125,7 +141,12 @@ export class SegmentLog implements DecisionLog {
     const fh = await open(active?.file ?? devNull, options.readOnly ? 'r' : APPEND_DURABLY);
     const size = (await fh.stat()).size;
     if (size === 0 && !options.readOnly) await syncDir(segDir);
-    const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery, lastId);
+    const tree = options.readOnly ? undefined : await openTree(dir, segments, head.seq, manifest.data, opts.signer);
+    const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery, lastId, tree);
+    if (tree) {
+      const signing = tree.sign();
+      if (signing) tree.publish(await signing);
+    }
     if (recovery) {
       await log.append({ kind: 'recovery', id: log.newId(options.now()), at: new Date(options.now()).toISOString(), detail: { ...recovery } });
     }
@@ -145,7 +166,23 @@ export class SegmentLog implements DecisionLog {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, resolve, reject });
+      this.queue.push({ draft, text, proven: false, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  /** As append(), and the receipt of the entry: its inclusion proof to the signed checkpoint of its group commit. */
+  appendProven(draft: EntryDraft, decisionJson?: Uint8Array): Promise<Proven> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.tree?.origin) return Promise.reject(new Error('the log has no key to sign checkpoints with'));
+    let text: DraftText;
+    try {
+      text = draftText(draft, decisionJson);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ draft, text, proven: true, resolve: (entry, receipt) => resolve({ entry, receipt: receipt as string }), reject });
       if (!this.writing) void this.flush();
     });
   }
@@ -156,12 +193,22 @@ export class SegmentLog implements DecisionLog {
     while (this.queue.length > 0 && !this.failure) {
       const batch = this.queue.splice(0);
       let { seq, hash } = this.head;
-      let room = 0;
+      // Byte 0 stays free: leafIn() puts the leaf's prefix before each line.
+      let room = 1;
       for (const p of batch) room += lineBound(p.text, hash);
       const out = this.scratchFor(room);
-      let end = 0;
-      const sealed = batch.map(({ draft, text }): LogEntry => {
+      let end = 1;
+      const leaves: Buffer[] = [];
+      const parts: (EntryParts | undefined)[] = [];
+      const sealed = batch.map(({ draft, text, proven }): LogEntry => {
+        const start = end;
         const line = sealInto(out, end, text, ++seq, hash);
+        if (this.tree) leaves.push(leafIn(out, start, line.end - 1));
+        if (proven && typeof text !== 'string') {
+          // the stored line around the decision, so that a partner can tie the receipt to its answer
+          const decisionEnd = start + Buffer.byteLength(text.head) + text.decision.length;
+          parts.push({ before: text.head, after: out.toString('utf8', decisionEnd, line.end - 1) });
+        } else parts.push(undefined);
         // Object.assign, not `{ ...draft, seq, … }`: on Node 20 a spread followed by more members
         // took ~2 µs an entry (measured), Object.assign ~0.15 µs; the members and order are the same.
         const entry: LogEntry = Object.assign({}, draft, { seq, prevHash: hash, hash: line.hash });
@@ -169,13 +216,21 @@ export class SegmentLog implements DecisionLog {
         end = line.end;
         return entry;
       });
-      const bytes = out.subarray(0, end);
+      const bytes = out.subarray(1, end);
       const started = process.hrtime.bigint();
+      let signed: Signed | undefined;
       try {
+        if (this.tree) await this.tree.store.room(leaves.length);
+        // The checkpoint is signed on the thread pool while the entries are written; it is given
+        // out only once they are durable. A failed write leaves the tree ahead of the log, which
+        // then takes no more entries: reopening cuts the tree back to what the log holds.
+        const signing = this.tree?.grow(leaves);
+        signing?.catch(() => undefined);
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
         // INVARIANT: the file is open with O_DSYNC, so the write returns only once the data is on
         // disk, as write + fdatasync would, in one round trip to the thread pool instead of two.
         await appendWhole(this.fh, bytes);
+        signed = await signing;
       } catch (e) {
         // A failed write may have left part of the batch on disk: stop appending; reopening the
         // log finds and sets aside the torn tail.
@@ -188,7 +243,14 @@ export class SegmentLog implements DecisionLog {
       this.head = { seq, hash };
       const active = this.segments[this.segments.length - 1] as Segment;
       noteBatch(active, sealed);
-      batch.forEach((p, i) => p.resolve(sealed[i] as LogEntry));
+      if (signed) this.tree?.publish(signed);
+      const receipt = signed && batch.some((p) => p.proven) ? this.tree?.receipts(signed) : undefined;
+      batch.forEach((p, i) => {
+        const entry = sealed[i] as LogEntry;
+        if (p.proven && receipt) p.resolve(entry, receipt(entry.seq, leaves[i] as Buffer, parts[i]));
+        else if (p.proven) p.reject(new Error('the checkpoint could not be signed'));
+        else p.resolve(entry);
+      });
     }
     this.writing = false;
   }
@@ -218,13 +280,49 @@ export class SegmentLog implements DecisionLog {
     await this.manifest.write();
   }
 
-  /** Records the head in the manifest, so that verify can tell when entries were cut off the end. */
+  /**
+   * Records the head in the manifest, so that verify can tell when entries were cut off the end,
+   * and the size of the tree whose hashes are synced, from which a restart goes on.
+   */
   async checkpoint(): Promise<void> {
     if (this.head.seq === this.checkpointed) return;
     const head = this.head;
+    if (this.tree && this.tree.store.healthy()) {
+      // INVARIANT: the tree holds at least the durable entries (it grows before their write).
+      await this.tree.store.sync();
+      this.manifest.data.tree = { size: head.seq, rootHash: this.tree.store.rootAt(head.seq).toString('base64') };
+    }
     this.manifest.data.checkpoint = { ...head, at: new Date(this.options.now()).toISOString() };
     await this.writeManifest();
     this.checkpointed = head.seq;
+  }
+
+  /** The latest signed checkpoint given out, if the log signs. */
+  latestCheckpoint(): Signed | undefined {
+    return this.tree?.latest();
+  }
+
+  /** The inclusion proof of entry `seq` in the tree of `size` (default: the latest checkpoint's). */
+  inclusion(seq: number, size?: number): { seq: number; leafHash: string; treeSize: number; rootHash: string; inclusionProof: string[]; checkpoint?: string } | undefined {
+    const tree = this.tree;
+    const latest = tree?.latest();
+    const n = size ?? latest?.size ?? this.head.seq;
+    if (!tree || seq < 1 || seq > n || n > this.head.seq) return undefined;
+    const node = tree.store.node;
+    return {
+      seq,
+      leafHash: Buffer.from(node(0, seq - 1)).toString('base64'),
+      treeSize: n,
+      rootHash: tree.store.rootAt(n).toString('base64'),
+      inclusionProof: tree.store.inclusion(seq - 1, n).map((h) => h.toString('base64')),
+      ...(latest && latest.size === n && { checkpoint: latest.note }),
+    };
+  }
+
+  /** The consistency proof between two tree sizes, both within the log. */
+  consistency(from: number, to: number): string[] | undefined {
+    if (!this.tree || from < 1 || from > to || to > this.head.seq) return undefined;
+    return this.tree.store.consistency(from, to).map((h) => h.toString('base64'));
   }
 
   newId(now: number): string {
@@ -303,7 +401,10 @@ export class SegmentLog implements DecisionLog {
     if (!last || last.seq !== next.firstSeq - 1) throw new Error('segments do not join up; run `covenant audit verify` before pruning');
     const earlier = this.manifest.data.pruned;
     const entries = last.seq - (earlier?.seq ?? 0);
-    this.manifest.data.pruned = { count: (earlier?.count ?? 0) + entries, seq: last.seq, hash: last.hash, at: new Date(this.options.now()).toISOString() };
+    // The tree keeps every leaf's hash (proofs stay valid); the manifest also keeps the compact
+    // range of the pruned prefix, from which verify recomputes the roots of the rest.
+    const tree = this.tree?.store.prefix(last.seq).map((h) => h.toString('base64'));
+    this.manifest.data.pruned = { count: (earlier?.count ?? 0) + entries, seq: last.seq, hash: last.hash, at: new Date(this.options.now()).toISOString(), ...(tree && { tree }) };
     await this.writeManifest();
     for (const s of removable) await unlink(s.file);
     await syncDir(join(this.dir, 'segments'));
@@ -316,7 +417,42 @@ export class SegmentLog implements DecisionLog {
     while (this.writing) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close().catch(() => undefined);
     if (!this.options.readOnly) await this.checkpoint().catch(() => undefined);
+    await this.tree?.store.close();
   }
+}
+
+/**
+ * The tree over a log's entries: its stored hashes up to the size last synced, then the entries
+ * after that added again from the segments.
+ */
+async function openTree(dir: string, segments: readonly Segment[], head: number, manifest: Manifest, signer: NoteSigner | undefined): Promise<LogTree> {
+  const store = TreeStore.open(dir, Math.min(manifest.tree?.size ?? 0, head));
+  const pruned = manifest.pruned?.seq ?? 0;
+  if (store.count < pruned) {
+    await store.close();
+    throw new Error(`the log's tree (tree.hashes) is missing hashes of entries pruned by retention (up to ${pruned}): restore it from a backup of the data folder`);
+  }
+  const batch: Buffer[] = [];
+  for (const s of segments) {
+    const next = s === segments[segments.length - 1] ? undefined : segments[segments.indexOf(s) + 1];
+    if (next && next.firstSeq <= store.count + 1) continue;
+    for await (const { text } of forwardLines(s.file)) {
+      const seq = sealOf(text)?.seq;
+      if (seq === undefined || seq <= store.count + batch.length) continue;
+      if (seq !== store.count + batch.length + 1) throw new Error(`the log skips from entry ${store.count + batch.length} to ${seq}: run \`covenant audit verify\``);
+      batch.push(leafOfLine(text));
+      if (batch.length === 4096) {
+        store.append(batch.splice(0));
+        await store.room(4096);
+      }
+    }
+  }
+  store.append(batch);
+  if (store.count !== head) {
+    await store.close();
+    throw new Error(`the log's tree holds ${store.count} entries, the log ${head}: run \`covenant audit verify\``);
+  }
+  return new LogTree(store, signer);
 }
 
 /**
