@@ -2,6 +2,7 @@
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { SegmentLog } from './audit/segment-log.js';
+import { dataFolderKey, loadLogKey } from './audit/log-key.js';
 import { lockLog, type WriterLock } from './audit/writer-lock.js';
 import { makeDir } from './small-state.js';
 import { PolicyArchive, filesOf } from './audit/policy-archive.js';
@@ -24,6 +25,8 @@ export interface ServeConfig {
   readonly bodyLimitBytes: number;
   /** log entries older than this are pruned (whole segments), keeping the chain verifiable */
   readonly retentionDays?: number;
+  /** the file of the key that signs the log's checkpoints; absent: one in the data folder */
+  readonly logKey?: string;
   readonly logger?: Logger;
 }
 
@@ -57,7 +60,11 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   const paths = dataPaths(config.dataDir);
   const metrics = createMetrics({ defaults: true });
 
-  const log = await SegmentLog.open(paths.log, { onWrite: (seconds) => metrics.appendSeconds.observe(seconds) });
+  const key = config.logKey !== undefined ? await loadLogKey(config.logKey) : await dataFolderKey(config.dataDir);
+  if (!key.ok) throw new Error(key.reason);
+  for (const warning of key.warnings) logger.warn(warning);
+  const signer = key.signer;
+  const log = await SegmentLog.open(paths.log, { onWrite: (seconds) => metrics.appendSeconds.observe(seconds), signer });
   if (log.recovery) {
     logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
   }
@@ -104,6 +111,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     newId: (t) => log.newId(t),
     maxSkewMs: config.maxSkewMs,
     bodyLimitBytes: config.bodyLimitBytes,
+    logKey: signer.verifierKey,
     metrics,
     logger,
     review,

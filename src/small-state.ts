@@ -16,8 +16,8 @@ import writeFileAtomic from 'write-file-atomic';
 export type State<T> = Low<T>;
 
 /** Writes `text` to `path` so that it survives a power loss once this has returned. */
-export async function writeDurably(path: string, text: string | Buffer): Promise<void> {
-  await writeFileAtomic(path, text, { fsync: true });
+export async function writeDurably(path: string, text: string | Buffer, mode?: number): Promise<void> {
+  await writeFileAtomic(path, text, { fsync: true, ...(mode !== undefined && { mode }) });
   await syncDir(dirname(path));
 }
 

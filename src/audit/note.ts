@@ -3,7 +3,7 @@
 // the transparency-log world read them: `PRIVATE+KEY+name+keyid+base64(type || seed)` to sign,
 // `name+keyid+base64(type || public key)` to verify.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { noteKeyId, parseVerifierKey, validKeyName, type VerifierKey } from '../verifier/receipt.js';
+import { noteKeyId, parseVerifierKey, splitKey, validKeyName, type VerifierKey } from '../verifier/receipt.js';
 
 const SIG_ED25519 = 0x01;
 const SIG_COSIGNATURE_V1 = 0x04;
@@ -33,8 +33,8 @@ export function generateSignerKey(name: string): string {
 
 /** Reads a signing key's text form; `type` 0x04 for a witness's cosigning key. */
 export function parseSignerKey(text: string, type: 'log' | 'witness' = 'log'): KeyResult {
-  const parts = text.trim().split('+');
-  if (parts.length !== 5 || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') return { ok: false, reason: 'not a signing key: expected `PRIVATE+KEY+name+keyid+key`' };
+  const parts = splitKey(text, 5);
+  if (!parts || parts[0] !== 'PRIVATE' || parts[1] !== 'KEY') return { ok: false, reason: 'not a signing key: expected `PRIVATE+KEY+name+keyid+key`' };
   const [, , name, id, key] = parts as [string, string, string, string, string];
   const raw = Buffer.from(key, 'base64');
   if (!validKeyName(name) || raw.length !== 33 || raw[0] !== SIG_ED25519) return { ok: false, reason: 'not an Ed25519 signing key' };
@@ -71,10 +71,10 @@ export function verifierOf(text: string): { ok: true; key: VerifierKey } | { ok:
 
 /** A witness's cosigning verifier key: `name+keyid+base64(0x04 || 32-byte Ed25519 public key)`. */
 export function parseCosignerKey(text: string): { ok: true; name: string; keyId: Buffer; publicKey: KeyObject } | { ok: false; reason: string } {
-  const parts = text.trim().split('+');
-  const [name, id, key] = parts as [string, string, string];
-  const raw = Buffer.from(key ?? '', 'base64');
-  if (parts.length !== 3 || !validKeyName(name) || raw.length !== 33 || raw[0] !== SIG_COSIGNATURE_V1) return { ok: false, reason: 'not a cosigner key: expected `name+keyid+key` of type 0x04' };
+  const parts = splitKey(text, 3);
+  const [name, id, key] = (parts ?? ['', '', '']) as [string, string, string];
+  const raw = Buffer.from(key, 'base64');
+  if (!parts || !validKeyName(name) || raw.length !== 33 || raw[0] !== SIG_COSIGNATURE_V1) return { ok: false, reason: 'not a cosigner key: expected `name+keyid+key` of type 0x04' };
   const keyId = noteKeyId(name, SIG_COSIGNATURE_V1, raw.subarray(1));
   if (keyId.toString('hex') !== id) return { ok: false, reason: 'the key id does not match the name and key' };
   return { ok: true, name, keyId, publicKey: createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw.subarray(1)]), format: 'der', type: 'spki' }) };

@@ -17,7 +17,7 @@ import { makeDir, openState, syncDir, writeDurably, type State } from '../small-
 import { TreeStore } from './tree-store.js';
 import { LogTree, leafIn, leafOfLine, type EntryParts, type Signed } from './log-tree.js';
 import type { NoteSigner } from './note.js';
-import type { DecisionLog, EntryDraft, ListFilter, LogEntry, Page, Verification } from './types.js';
+import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
 
 interface Segment {
   readonly file: string;
@@ -64,11 +64,6 @@ export interface SegmentLogOptions {
   readonly signer?: NoteSigner;
 }
 
-/** An entry as appended, with the receipt an answer carries (JSON text), when asked for. */
-export interface Proven {
-  readonly entry: LogEntry;
-  readonly receipt: string;
-}
 
 const SEGMENT = /^(\d{12})\.ndjson$/;
 const APPEND_DURABLY = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
@@ -298,12 +293,12 @@ export class SegmentLog implements DecisionLog {
   }
 
   /** The latest signed checkpoint given out, if the log signs. */
-  latestCheckpoint(): Signed | undefined {
+  latestCheckpoint(): SignedCheckpoint | undefined {
     return this.tree?.latest();
   }
 
   /** The inclusion proof of entry `seq` in the tree of `size` (default: the latest checkpoint's). */
-  inclusion(seq: number, size?: number): { seq: number; leafHash: string; treeSize: number; rootHash: string; inclusionProof: string[]; checkpoint?: string } | undefined {
+  inclusion(seq: number, size?: number): InclusionProof | undefined {
     const tree = this.tree;
     const latest = tree?.latest();
     const n = size ?? latest?.size ?? this.head.seq;

@@ -62,6 +62,31 @@ export interface Verification {
   readonly firstBad?: { readonly seq?: number; readonly file?: string; readonly line?: number; readonly problem: Problem; readonly message: string };
 }
 
+/** An entry as appended, with the receipt an answer carries (its JSON text). */
+export interface Proven {
+  readonly entry: LogEntry;
+  readonly receipt: string;
+}
+
+/** A signed checkpoint of the log's Merkle tree (C2SP tlog-checkpoint in a signed note). */
+export interface SignedCheckpoint {
+  readonly size: number;
+  /** base64, as in the checkpoint */
+  readonly rootHash: string;
+  readonly note: string;
+}
+
+/** An entry's inclusion proof in a tree size; hashes in base64 (RFC 9162 §2.1). */
+export interface InclusionProof {
+  readonly seq: number;
+  readonly leafHash: string;
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly inclusionProof: readonly string[];
+  /** the signed checkpoint, when the proof is to the latest one */
+  readonly checkpoint?: string;
+}
+
 /** What the service needs of a log. One conformance suite runs against every backend. */
 export interface DecisionLog {
   /**
@@ -74,6 +99,17 @@ export interface DecisionLog {
    * `decisionJson`, when given, is JSON.stringify(draft.decision) in UTF-8, already made for the answer.
    */
   append(draft: EntryDraft, decisionJson?: Uint8Array): Promise<LogEntry>;
+  /**
+   * As append(), with the entry's receipt: its inclusion proof to the signed checkpoint of the
+   * group commit that made it durable. Rejects when the log cannot sign.
+   */
+  appendProven(draft: EntryDraft, decisionJson?: Uint8Array): Promise<Proven>;
+  /** the latest signed checkpoint given out */
+  latestCheckpoint(): SignedCheckpoint | undefined;
+  /** entry `seq`'s inclusion proof in the tree of `size` entries (default: the latest checkpoint's) */
+  inclusion(seq: number, size?: number): InclusionProof | undefined;
+  /** the consistency proof from the tree of `from` entries to that of `to` (base64 hashes) */
+  consistency(from: number, to: number): string[] | undefined;
   get(id: string): Promise<LogEntry | undefined>;
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
   /** entries in order, oldest first, streamed */

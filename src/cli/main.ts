@@ -12,6 +12,7 @@ const keysList: typeof import('./keys.js').keysList = async (...a) => (await imp
 const keysRevoke: typeof import('./keys.js').keysRevoke = async (...a) => (await import('./keys.js')).keysRevoke(...a);
 const auditVerify: typeof import('./audit.js').auditVerify = async (...a) => (await import('./audit.js')).auditVerify(...a);
 const review = (): Promise<typeof import('./review.js')> => import('./review.js');
+const logKeyInit: typeof import('./log-key.js').logKeyInit = async (...a) => (await import('./log-key.js')).logKeyInit(...a);
 const auditExport: typeof import('./review.js').auditExport = async (...a) => (await review()).auditExport(...a);
 const auditReplay: typeof import('./review.js').auditReplay = async (...a) => (await review()).auditReplay(...a);
 const auditReport: typeof import('./review.js').auditReport = async (...a) => (await review()).auditReport(...a);
@@ -70,6 +71,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--max-skew-seconds <n>', 'how far requestedAt of a decision may lie from the clock (env COVENANT_MAX_SKEW_SECONDS; default 300)')
     .option('--body-limit <bytes>', 'largest request body (env COVENANT_BODY_LIMIT; default 65536)')
     .option('--retention-days <n>', 'prune log entries older than this, keeping the chain verifiable (env COVENANT_RETENTION_DAYS; default: keep all)')
+    .option('--log-key <file>', 'the key that signs the log\'s checkpoints, from `covenant log-key init` (env COVENANT_LOG_KEY; default: one made in the data folder, with a warning)')
     .action(async (opts) => {
       status = await serveCommand(opts, io);
     });
@@ -90,6 +92,17 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   dataOption(keys.command('revoke').description('revoke a key; a running service honours it within seconds').argument('<id>', 'key id, from `keys list`'))
     .action(async (id: string, opts) => {
       status = await keysRevoke(id, opts, io);
+    });
+
+  program
+    .command('log-key')
+    .description('the key that signs the decision log\'s checkpoints')
+    .command('init')
+    .description('write a new signing key to FILE (mode 0600) and print its verifier key')
+    .argument('<file>', 'where to write the key: keep it apart from the data folder')
+    .option('--name <name>', 'the log\'s name in its checkpoints (no spaces or plus signs; default covenant/HOSTNAME)')
+    .action(async (file: string, opts) => {
+      status = await logKeyInit(file, opts, io);
     });
 
   const audit = program.command('audit').description('the decision log: verify, export, report, replay');

@@ -11,6 +11,7 @@ export interface ServeFlags extends FolderFlags {
   maxSkewSeconds?: string;
   bodyLimit?: string;
   retentionDays?: string;
+  logKey?: string;
 }
 
 /** Configuration from flags, then environment, then defaults; checked before anything starts. */
@@ -28,6 +29,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
   const retentionText = flags.retentionDays ?? io.env.COVENANT_RETENTION_DAYS;
   const retention = retentionText === undefined || retentionText === '' ? undefined : int('--retention-days (or COVENANT_RETENTION_DAYS)', retentionText, 0, 1, 36_500);
   const host = flags.host ?? io.env.HOST ?? '127.0.0.1';
+  const logKey = flags.logKey ?? (io.env.COVENANT_LOG_KEY || undefined);
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -39,6 +41,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       maxSkewMs: skew * 1000,
       bodyLimitBytes: body,
       ...(retention !== undefined && { retentionDays: retention }),
+      ...(logKey !== undefined && { logKey }),
     },
   };
 }

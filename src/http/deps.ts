@@ -17,6 +17,8 @@ export interface AppDeps {
   readonly newId: (now: number) => string;
   readonly maxSkewMs: number;
   readonly bodyLimitBytes: number;
+  /** the verifier key of the log's checkpoints (C2SP note verifier key) */
+  readonly logKey?: string;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** the work of POST /v1/policy/validate and /impact, and of GET /v1/decisions (listing), /v1/audit/verify, /report and /export and /export/digest; the service gives it a thread of its own */
@@ -42,7 +44,7 @@ export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/v1\/policy\/impact$/, methods: ['POST'] },
   { path: /^\/v1\/policy\/matrix$/, methods: ['GET'] },
   { path: /^\/v1\/simulations$/, methods: ['POST'] },
-  { path: /^\/v1\/audit\/verify$/, methods: ['GET'] },
+  { path: /^\/v1\/audit\/(verify|log-key|checkpoint|inclusion|consistency)$/, methods: ['GET'] },
   { path: /^\/v1\/policy$/, methods: ['GET'] },
   { path: /^\/v1\/policy\/validate$/, methods: ['POST'] },
   { path: /^\/(healthz|readyz|openapi\.json|metrics)$/, methods: ['GET'] },

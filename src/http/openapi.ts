@@ -27,8 +27,10 @@ const DESCRIPTIONS: Record<number, string> = {
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: ['decision', 'simulation', 'refusal', 'recovery'] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
-const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery') =>
-  Object.entries((schemas.api.$defs[name] as { properties: Record<string, object> }).properties).map(([param, schema]) => ({ name: param, in: 'query', required: false, schema }));
+const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery' | 'inclusionQuery' | 'consistencyQuery') => {
+  const def = schemas.api.$defs[name] as { properties: Record<string, object>; required?: string[] };
+  return Object.entries(def.properties).map(([param, schema]) => ({ name: param, in: 'query', required: def.required?.includes(param) ?? false, schema }));
+};
 const listParams = queryParams('listQuery');
 
 export function openApiDocument(): object {
@@ -76,6 +78,43 @@ export function openApiDocument(): object {
         },
       },
       '/v1/simulations': { post: { operationId: 'simulate', ...decide('evaluate at any time, recorded as a simulation (roles privacy-officer, auditor)', 'never recorded as a decision') } },
+      '/v1/audit/log-key': {
+        get: {
+          operationId: 'logKey',
+          summary: 'the verifier key of the log\'s checkpoints (C2SP signed-note verifier key), as text; no API key needed',
+          security: [],
+          responses: { '200': { description: 'the verifier key, one line', content: { 'text/plain': { schema: { type: 'string' } } } }, ...problems(404) },
+        },
+      },
+      '/v1/audit/checkpoint': {
+        get: {
+          operationId: 'checkpoint',
+          summary: 'the latest signed checkpoint (C2SP tlog-checkpoint as a C2SP signed note), as text (any role)',
+          security: secured,
+          responses: { '200': { description: 'the signed note', content: { 'text/plain': { schema: { type: 'string' } } } }, ...problems(401, 404) },
+        },
+      },
+      '/v1/audit/inclusion': {
+        get: {
+          operationId: 'inclusionProof',
+          summary: 'the inclusion proof of an entry the caller may see (a partner: its own requests and exchanges it is a party to), in the latest checkpoint or a given tree size',
+          security: secured,
+          parameters: queryParams('inclusionQuery'),
+          responses: { '200': json({ $ref: '#/components/schemas/Decision_receipt' }), ...problems(400, 401, 404) },
+        },
+      },
+      '/v1/audit/consistency': {
+        get: {
+          operationId: 'consistencyProof',
+          summary: 'the consistency proof (RFC 9162 section 2.1.4) between two tree sizes (any role); without `to`, to the latest checkpoint, which comes with it',
+          security: secured,
+          parameters: queryParams('consistencyQuery'),
+          responses: {
+            '200': json({ type: 'object', required: ['from', 'to', 'proof'], properties: { from: { type: 'integer' }, to: { type: 'integer' }, proof: { type: 'array', items: { type: 'string' } }, checkpoint: { type: 'string' } } }),
+            ...problems(400, 401, 404),
+          },
+        },
+      },
       '/v1/audit/verify': {
         get: {
           operationId: 'verifyLog',

@@ -15,7 +15,7 @@ export interface DecisionDeps {
 }
 
 export type Outcome =
-  /** `body` is the decision's JSON in UTF-8, as sent and as recorded: serialised and encoded once */
+  /** `body` is the decision's JSON in UTF-8, as recorded (serialised and encoded once), with its receipt */
   | { readonly status: 200; readonly decision: Decision; readonly body: Uint8Array<ArrayBuffer> }
   | { readonly status: 400 | 403 | 413 | 422; readonly title: string; readonly errors: readonly RequestError[] }
   | { readonly status: 503; readonly title: string; readonly errors: readonly RequestError[] };
@@ -109,10 +109,23 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
   // Buffer.from(string) allocates from Node's own pool, an ArrayBuffer, never a shared one.
   const answer = Buffer.from(decisionJson(decision), 'utf8') as Uint8Array<ArrayBuffer>;
+  let receipt: string;
   try {
-    await deps.log.append({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, answer);
+    ({ receipt } = await deps.log.appendProven({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, answer));
   } catch {
     return unavailable;
   }
-  return { status: 200, decision, body: answer };
+  return { status: 200, decision, body: withReceipt(answer, receipt) };
+}
+
+/**
+ * The answer with its receipt as the last member, outside the decision as recorded: the recorded
+ * decision is the answer's text up to the receipt, which is what a partner's verifier relies on.
+ */
+function withReceipt(answer: Uint8Array<ArrayBuffer>, receipt: string): Uint8Array<ArrayBuffer> {
+  const tail = `,"receipt":${receipt}}`;
+  const out = Buffer.allocUnsafe(answer.length - 1 + Buffer.byteLength(tail));
+  out.set(answer.subarray(0, answer.length - 1), 0);
+  out.write(tail, answer.length - 1, 'utf8');
+  return out as Uint8Array<ArrayBuffer>;
 }

@@ -115,8 +115,8 @@ function isPowerOfTwo(n: number): boolean {
 
 /** A C2SP verifier key: `name+hhhhhhhh+base64(0x01 || 32-byte Ed25519 public key)`. */
 export function parseVerifierKey(text: string): Verdict<VerifierKey> {
-  const parts = text.trim().split('+');
-  if (parts.length !== 3) return { ok: false, reason: 'a verifier key is `name+keyid+key`' };
+  const parts = splitKey(text, 3);
+  if (!parts) return { ok: false, reason: 'a verifier key is `name+keyid+key`' };
   const [name, id, key] = parts as [string, string, string];
   if (!validKeyName(name)) return { ok: false, reason: `\`${name}\` is not a key name` };
   const raw = Buffer.from(key, 'base64');
@@ -129,6 +129,23 @@ export function parseVerifierKey(text: string): Verdict<VerifierKey> {
 /** SHA-256(name || "\n" || type || public key)[:4], as signed notes and cosignatures compute key ids. */
 export function noteKeyId(name: string, type: number, publicKey: Uint8Array): Buffer {
   return sha256(Buffer.from(`${name}\n`, 'utf8'), Buffer.of(type), publicKey).subarray(0, 4);
+}
+
+/**
+ * A key's text split at its first `n - 1` plus signs: a name has none and a key id neither, but
+ * the base64 key at the end may well.
+ */
+export function splitKey(text: string, n: number): string[] | undefined {
+  const parts: string[] = [];
+  let rest = text.trim();
+  for (let i = 1; i < n; i++) {
+    const at = rest.indexOf('+');
+    if (at === -1) return undefined;
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at + 1);
+  }
+  parts.push(rest);
+  return parts;
 }
 
 export const validKeyName = (name: string): boolean => name.length > 0 && !/[\s+]/u.test(name);
