@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SegmentLog } from '../src/audit/segment-log.js';
+import { generateSignerKey, parseSignerKey } from '../src/audit/note.js';
 import { KeyStore } from '../src/keys/store.js';
 import { PolicySource } from '../src/loader/policy-source.js';
 import { ReviewThread } from '../src/service/review-thread.js';
@@ -18,16 +19,18 @@ import { exampleRequest } from './server-helpers.js';
 describe('a log that cannot record', () => {
   it('answers 503 and is not ready, and never answers a decision', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'covenant-503-'));
-    const log = await SegmentLog.open(join(dir, 'log'));
+    const key = parseSignerKey(generateSignerKey('covenant.test/log'));
+    if (!key.ok) throw new Error(key.reason);
+    const log = await SegmentLog.open(join(dir, 'log'), { signer: key.signer });
     const keys = await KeyStore.open(join(dir, 'keys.json'));
-    const { key } = await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
+    const { key: apiKey } = await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
     const policy = await PolicySource.start({ policies: join(ROOT, 'policies'), rules: join(ROOT, 'rules') }, { now: Date.now });
     if (!(policy instanceof PolicySource)) throw new Error('example covenant does not load');
     const app = createApp({ log, keys, policy, now: Date.now, newId: (t) => log.newId(t), maxSkewMs: 300_000, bodyLimitBytes: 65_536, metrics: createMetrics(), logger: pino({ level: 'silent' }), review: new ReviewThread(log, join(dir, 'log')) });
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const decide = () => fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) });
+    const decide = () => fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) });
     try {
       expect((await decide()).status).toBe(200);
       await (log as unknown as { fh: { close(): Promise<void> } }).fh.close();

@@ -451,6 +451,28 @@ async function openTree(dir: string, segments: readonly Segment[], head: number,
 }
 
 /**
+ * The leaf hashes of a log folder's entries in order, read without trusting its tree file: after a
+ * pruned prefix, whose compact range the manifest keeps (`prefix`).
+ */
+export async function logLeaves(dir: string): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}')) as Partial<Manifest>;
+  const pruned = manifest.pruned;
+  const segDir = join(dir, 'segments');
+  const files = await readdir(segDir).then((f) => f.filter((x) => SEGMENT.test(x)).sort(), () => [] as string[]);
+  async function* leaves(): AsyncIterable<Buffer> {
+    for (const f of files) {
+      for await (const { text } of forwardLines(join(segDir, f))) {
+        const seal = sealOf(text);
+        if (pruned && seal && seal.seq <= pruned.seq) continue;
+        yield leafOfLine(text);
+      }
+    }
+  }
+  const prefix = pruned ? { size: pruned.seq, hashes: (pruned.tree ?? []).map((h) => Buffer.from(h, 'base64')) } : undefined;
+  return { ...(prefix && { prefix }), leaves: leaves() };
+}
+
+/**
  * Verifies a log folder without changing it (the offline `covenant audit verify` and the online
  * route share this): the chain through every segment, then the head against the checkpoint.
  */

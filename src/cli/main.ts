@@ -12,6 +12,8 @@ const keysList: typeof import('./keys.js').keysList = async (...a) => (await imp
 const keysRevoke: typeof import('./keys.js').keysRevoke = async (...a) => (await import('./keys.js')).keysRevoke(...a);
 const auditVerify: typeof import('./audit.js').auditVerify = async (...a) => (await import('./audit.js')).auditVerify(...a);
 const review = (): Promise<typeof import('./review.js')> => import('./review.js');
+const verifyReceiptCommand: typeof import('./receipts.js').verifyReceiptCommand = async (...a) => (await import('./receipts.js')).verifyReceiptCommand(...a);
+const witnessCommand: typeof import('./witness.js').witnessCommand = async (...a) => (await import('./witness.js')).witnessCommand(...a);
 const logKeyInit: typeof import('./log-key.js').logKeyInit = async (...a) => (await import('./log-key.js')).logKeyInit(...a);
 const auditExport: typeof import('./review.js').auditExport = async (...a) => (await review()).auditExport(...a);
 const auditReplay: typeof import('./review.js').auditReplay = async (...a) => (await review()).auditReplay(...a);
@@ -105,6 +107,20 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       status = await logKeyInit(file, opts, io);
     });
 
+  program
+    .command('witness')
+    .description('watch a covenant log from elsewhere: check and cosign each new checkpoint (exit 1 on an inconsistent or unsigned one)')
+    .option('--url <url>', 'the service, e.g. https://covenant.example')
+    .option('--log-key <vkey>', 'the log\'s verifier key (or a file holding it); pinned on the first run')
+    .option('--state <dir>', 'where the witness keeps its key and the checkpoints it accepted')
+    .option('--api-key-file <file>', 'an API key of the service, any role (or env COVENANT_API_KEY)')
+    .option('--interval <seconds>', 'how often to fetch (default 10)')
+    .option('--name <name>', 'the witness\'s name in its cosignatures, on the first run (default witness/HOSTNAME)')
+    .option('--once', 'fetch and judge one checkpoint, then exit (exit 3 when the log could not be reached)')
+    .action(async (opts) => {
+      status = await witnessCommand(opts, io);
+    });
+
   const audit = program.command('audit').description('the decision log: verify, export, report, replay');
   const choice = (name: string, values: string[], fallback: string): Option => new Option(`--format <format>`, name).choices(values).default(fallback);
   const period = (cmd: Command): Command => cmd.option('--from <iso>', 'start of the period (date or date-time)').option('--to <iso>', 'end of the period (date or date-time)');
@@ -112,8 +128,20 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .addOption(formatOption())
     .option('--export <file>', 'check an NDJSON export on its own instead of the log')
     .option('--digest <file>', 'with --export: the digest written by `audit export --digest`')
+    .option('--receipts <file>', 'also check the log against receipts partners hold (a JSON array or NDJSON of receipts or answers)')
+    .option('--witness <dir>', 'also check the log against the checkpoints a witness accepted (its --state folder)')
+    .option('--log-key <vkey>', 'the pinned verifier key for --receipts (or a file holding it; default: the witness\'s)')
     .action(async (opts) => {
       status = opts.export ? await verifyExport(opts.export, opts.digest, io) : await auditVerify(opts, io);
+    });
+  audit
+    .command('verify-receipt')
+    .description('check receipts offline against the log\'s verifier key (exit 0 all valid, 1 not)')
+    .argument('<files...>', 'files each holding one receipt as JSON, or the answer that carried it')
+    .option('--log-key <vkey>', 'the verifier key (name+keyid+key), or a file holding it')
+    .addOption(formatOption())
+    .action(async (files: string[], opts) => {
+      status = await verifyReceiptCommand(files, opts, io);
     });
   dataOption(period(audit.command('export').description('the log entries of every kind in the period, oldest first, streamed')))
     .addOption(choice('output format', ['ndjson', 'csv'], 'ndjson'))

@@ -1,0 +1,159 @@
+// `covenant audit verify-receipt FILE... --log-key VKEY`: receipts checked offline, as a partner
+// would, against the pinned verifier key; and `audit verify --receipts/--witness`: the log
+// checked against what partners and witnesses hold.
+import { readFile } from 'node:fs/promises';
+import { parseVerifierKey, verifyReceipt, type Receipt, type VerifierKey } from '../verifier/receipt.js';
+import { receiptAnchors, type Anchor } from '../audit/anchors.js';
+import { pinnedLogKey, witnessed } from '../audit/witness.js';
+import { openCheckpoint } from '../verifier/receipt.js';
+import { Exit, type ExitCode, type Io } from './io.js';
+import type { Format } from './options.js';
+
+/** VKEY: the verifier key itself, or a file that holds it. */
+export async function readVerifierKey(text: string): Promise<VerifierKey | string> {
+  const direct = parseVerifierKey(text);
+  if (direct.ok) return direct.value;
+  const inFile = await readFile(text, 'utf8').then(parseVerifierKey, () => undefined);
+  if (inFile?.ok) return inFile.value;
+  return `\`${text}\` is neither a verifier key (name+keyid+key) nor a file holding one${inFile ? `: ${inFile.reason}` : ''}`;
+}
+
+interface Held {
+  readonly receipt: Receipt;
+  /** the whole answer's text, when the file held an answer rather than a bare receipt */
+  readonly answer?: string;
+}
+
+/** A receipt as a partner keeps it: bare, or in the answer that carried it. */
+function held(value: unknown, text?: string): Held | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.receipt === 'object' && v.receipt !== null) {
+    // The answer's text as sent, or, if it was stored reformatted, as the service writes it.
+    const canonical = JSON.stringify(value);
+    return { receipt: v.receipt as Receipt, answer: text !== undefined && text.trim().startsWith('{"') ? text.trim() : canonical };
+  }
+  return 'seq' in v && 'checkpoint' in v ? { receipt: v as unknown as Receipt } : undefined;
+}
+
+export async function verifyReceiptCommand(files: readonly string[], flags: { logKey?: string; format: Format }, io: Io): Promise<ExitCode> {
+  if (!flags.logKey) {
+    io.stderr('error: --log-key VKEY is required: the verifier key you were given out of band (or a file holding it)\n');
+    return Exit.invalid;
+  }
+  const key = await readVerifierKey(flags.logKey);
+  if (typeof key === 'string') {
+    io.stderr(`error: ${key}\n`);
+    return Exit.invalid;
+  }
+  const results: { file: string; ok: boolean; seq?: number; treeSize?: number; reason?: string }[] = [];
+  const roots = new Map<number, { root: string; file: string }>();
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    let parsed: unknown;
+    try {
+      parsed = text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const h = held(parsed, text);
+    if (!h) {
+      results.push({ file, ok: false, reason: text === undefined ? 'cannot be read' : 'holds no receipt (a JSON receipt, or an answer with one)' });
+      continue;
+    }
+    let v = verifyReceipt(h.receipt, key, h.answer);
+    // An answer stored reformatted: tie it by the text the service writes instead.
+    if (!v.ok && h.answer !== undefined && h.answer !== JSON.stringify(parsed)) v = verifyReceipt(h.receipt, key, JSON.stringify(parsed));
+    if (!v.ok) {
+      results.push({ file, ok: false, seq: h.receipt.seq, reason: v.reason });
+      continue;
+    }
+    // Two signed trees of one size with different roots: the log showed different histories.
+    const other = roots.get(h.receipt.treeSize);
+    if (other && other.root !== h.receipt.rootHash) {
+      results.push({ file, ok: false, seq: h.receipt.seq, reason: `its tree of ${h.receipt.treeSize} entries differs from the one in ${other.file}: the log showed two histories` });
+      continue;
+    }
+    roots.set(h.receipt.treeSize, { root: h.receipt.rootHash, file });
+    results.push({ file, ok: true, seq: h.receipt.seq, treeSize: h.receipt.treeSize });
+  }
+  const conflict = crossCheck(files, results, key, await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => ''))));
+  if (conflict) results.push(conflict);
+  const ok = results.every((r) => r.ok);
+  if (flags.format === 'json') io.stdout(`${JSON.stringify({ ok, receipts: results }, null, 2)}\n`);
+  else for (const r of results) io.stdout(r.ok ? `valid: ${r.file}: entry ${r.seq} is in the signed tree of ${r.treeSize} entries\n` : `NOT valid: ${r.file}: ${r.reason}\n`);
+  return ok ? Exit.ok : Exit.failed;
+}
+
+/**
+ * Receipts of different tree sizes can still contradict each other: their proofs state the hashes
+ * of complete subtrees, and a subtree's hash is the same in every later tree of an honest log.
+ */
+function crossCheck(files: readonly string[], results: readonly { file: string; ok: boolean }[], key: VerifierKey, texts: readonly string[]): { file: string; ok: false; reason: string } | undefined {
+  const seen = new Map<string, { hash: string; file: string }>();
+  for (const [i, file] of files.entries()) {
+    if (!results.find((r) => r.file === file)?.ok) continue;
+    const h = held(JSON.parse(texts[i] as string));
+    const anchors = h ? receiptAnchors(h.receipt, key, file) : [];
+    if (typeof anchors === 'string') continue;
+    for (const a of anchors as Anchor[]) {
+      const k = `${a.lo}:${a.hi}`;
+      const hash = a.hash.toString('base64');
+      const before = seen.get(k);
+      if (before && before.hash !== hash) return { file, ok: false, reason: `it and ${before.file} state different hashes for entries ${a.lo + 1} to ${a.hi}: the log showed two histories` };
+      seen.set(k, { hash, file });
+    }
+  }
+  return undefined;
+}
+
+/** Receipts from a file: a JSON array, one JSON value, or NDJSON; bare or in their answers. */
+export async function readReceipts(file: string): Promise<Held[] | string> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return `${file} cannot be read`;
+  let values: unknown[];
+  try {
+    const whole = JSON.parse(text) as unknown;
+    values = Array.isArray(whole) ? whole : [whole];
+  } catch {
+    try {
+      values = text.split('\n').filter((l) => l.trim().length > 0).map((l) => JSON.parse(l) as unknown);
+    } catch {
+      return `${file} is neither JSON nor NDJSON`;
+    }
+  }
+  const out: Held[] = [];
+  for (const [i, v] of values.entries()) {
+    const h = held(v);
+    if (!h) return `${file}: item ${i + 1} holds no receipt`;
+    out.push(h);
+  }
+  return out;
+}
+
+/** The anchors of `audit verify --receipts/--witness`, or what stops them being taken. */
+export async function gatherAnchors(flags: { receipts?: string; witness?: string; logKey?: string }): Promise<{ anchors: Anchor[]; invalid: string[] } | string> {
+  const pinned = flags.logKey ?? (flags.witness ? await pinnedLogKey(flags.witness) : undefined);
+  if (!pinned) return '--receipts needs the verifier key the receipts were signed with: --log-key VKEY';
+  const key = await readVerifierKey(pinned);
+  if (typeof key === 'string') return key;
+  const anchors: Anchor[] = [];
+  const invalid: string[] = [];
+  if (flags.receipts) {
+    const receipts = await readReceipts(flags.receipts);
+    if (typeof receipts === 'string') return receipts;
+    for (const { receipt } of receipts) {
+      const a = receiptAnchors(receipt, key, `the receipt of entry ${receipt.seq}`);
+      if (typeof a === 'string') invalid.push(`the receipt of entry ${receipt.seq}: ${a}`);
+      else anchors.push(...a);
+    }
+  }
+  if (flags.witness) {
+    for (const w of await witnessed(flags.witness)) {
+      const cp = openCheckpoint(w.note, key);
+      if (!cp.ok) invalid.push(`the witnessed checkpoint of ${w.size} entries: ${cp.reason}`);
+      else anchors.push({ lo: 0, hi: cp.value.size, hash: Buffer.from(cp.value.rootHash, 'base64'), source: `the checkpoint of ${cp.value.size} entries the witness accepted at ${w.at}` });
+    }
+  }
+  return { anchors, invalid };
+}
