@@ -1,5 +1,6 @@
 // The one composition root: picks the implementations and wires them together.
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
+import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { SegmentLog } from './audit/segment-log.js';
 import { dataFolderKey, loadLogKey } from './audit/log-key.js';
@@ -70,9 +71,22 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   }
   const keys = await KeyStore.open(paths.keys);
   const archive = await PolicyArchive.open(paths.policies);
+  let started = false;
   const source = await PolicySource.start(config.folders, {
     now,
-    onVersion: (v) => archive.put(v.covenant.policyVersion, filesOf(v.documents), v.loadedAt),
+    // INVARIANT: a version is archived and its going live recorded before any decision under it.
+    onVersion: async (v) => {
+      await archive.put(v.covenant.policyVersion, filesOf(v.documents), v.loadedAt);
+      const at = now();
+      await log.append({
+        kind: 'policy',
+        id: log.newId(at),
+        at: new Date(at).toISOString(),
+        policyVersion: v.covenant.policyVersion,
+        files: v.documents.map((d) => ({ name: d.name, sha256: `sha256:${createHash('sha256').update(d.text).digest('hex')}` })),
+        cause: started ? 'reload' : 'start',
+      });
+    },
     onReload: (result, detail) => {
       metrics.reloads.inc({ result });
       if ('covenant' in detail) logger.info({ policyVersion: detail.covenant.policyVersion }, 'policy reloaded');
@@ -83,6 +97,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     await log.close();
     return source;
   }
+  started = true;
   source.watch();
   if (keys.list().length === 0) logger.warn('no API keys yet: create one with `covenant keys add --role partner --partner ID`');
   const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);

@@ -20,8 +20,9 @@ let partnerKey = '';
 let auditorKeyFile = '';
 
 const denied = { ...exampleRequest, recipient: 'douane' };
-/** the entry that the attack turns from a deny into a permit */
+/** the decision that the attack turns from a deny into a permit (the log's first entry records the policy going live) */
 const FLIPPED = 4;
+let flippedSeq = 0;
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
@@ -71,7 +72,7 @@ function rewrite(dataDir: string, edit: (entries: Record<string, unknown>[]) => 
 }
 
 const flip = (entries: Record<string, unknown>[]) =>
-  entries.map((e, i) => (i === FLIPPED - 1 ? { ...e, decision: { ...(e.decision as object), decision: 'permit' } } : e));
+  entries.map((e, i) => (i === flippedSeq - 1 ? { ...e, decision: { ...(e.decision as object), decision: 'permit' } } : e));
 
 describe('a verifiable log', () => {
   const dataDir = join(work, 'data');
@@ -96,6 +97,7 @@ describe('a verifiable log', () => {
     }
     await stop(served.child);
     expect(answers[FLIPPED - 1]?.json.decision).toBe('deny');
+    flippedSeq = answers[FLIPPED - 1]?.json.receipt.seq;
   });
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -131,22 +133,24 @@ describe('a verifiable log', () => {
     writeFileSync(receipts, JSON.stringify(answers.filter((_, i) => i + 1 !== FLIPPED).map((a) => a.json.receipt)));
     const r = cli(['audit', 'verify', '--data', copy, '--receipts', receipts, '--log-key', vkey]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`first entry that disagrees: ${FLIPPED}`);
+    expect(r.stdout).toContain(`first entry that disagrees: ${flippedSeq}\n`);
     const w = cli(['audit', 'verify', '--data', copy, '--witness', witnessState]);
     expect(w.status).toBe(1);
-    expect(w.stdout).toContain(`first entry that disagrees: ${FLIPPED}`);
+    expect(w.stdout).toContain(`first entry that disagrees: ${flippedSeq}\n`);
     // a receipt of a later entry alone narrows it down to a range that holds it
     const one = join(work, 'receipt-last.json');
     writeFileSync(one, JSON.stringify(answers[7]?.json.receipt));
     const alone = cli(['audit', 'verify', '--data', copy, '--receipts', one, '--log-key', vkey]);
     expect(alone.status).toBe(1);
-    expect(alone.stdout).toMatch(/first entry that disagrees: [1-4]\n/);
+    const named = Number(/first entry that disagrees: (\d+)/.exec(alone.stdout)?.[1]);
+    expect(named).toBeGreaterThan(0);
+    expect(named).toBeLessThanOrEqual(flippedSeq);
   });
 
   it('(b) entries cut off the end and the log resealed: detected', () => {
     const copy = join(work, 'attack-b');
     cpSync(dataDir, copy, { recursive: true });
-    rewrite(copy, (entries) => entries.slice(0, 6));
+    rewrite(copy, (entries) => entries.slice(0, entries.length - 2));
     expect(cli(['audit', 'verify', '--data', copy]).status).toBe(0);
     const r = cli(['audit', 'verify', '--data', copy, '--witness', witnessState]);
     expect(r.status).toBe(1);
@@ -209,7 +213,7 @@ describe('a verifiable log', () => {
       expect(together.stdout).toMatch(/two histories/);
       const alarm = witness(witnessedA, b.url);
       expect(alarm.status).toBe(1);
-      expect(alarm.stderr).toMatch(/ALERT: two different trees of 9 entries/);
+      expect(alarm.stderr).toMatch(/ALERT: two different trees of \d+ entries/);
     } finally {
       await stop(b.child);
     }
@@ -225,12 +229,12 @@ describe('a verifiable log', () => {
       const cp = await fetch(`${served.url}/v1/audit/checkpoint`, { headers: auth });
       expect(await cp.text()).toMatch(/^covenant\.test\/nsoc\n\d+\n[A-Za-z0-9+/]{43}=\n\n\u2014 covenant\.test\/nsoc /u);
       const first = answers[0]?.json;
-      const inc = await (await fetch(`${served.url}/v1/audit/inclusion?id=${first.decisionId}`, { headers: auth })).json();
+      const inc = (await (await fetch(`${served.url}/v1/audit/inclusion?id=${first.decisionId}`, { headers: auth })).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(inc).toMatchObject({ seq: first.receipt.seq, leafHash: first.receipt.leafHash });
       const f = join(work, 'fresh-proof.json');
       writeFileSync(f, JSON.stringify(inc));
       expect(cli(['audit', 'verify-receipt', f, '--log-key', vkey]).status).toBe(0);
-      const cons = await (await fetch(`${served.url}/v1/audit/consistency?from=3&to=${inc.treeSize}`, { headers: auth })).json();
+      const cons = (await (await fetch(`${served.url}/v1/audit/consistency?from=3&to=${inc.treeSize}`, { headers: auth })).json()) as { proof: string[] };
       expect(cons.proof.length).toBeGreaterThan(0);
       expect((await fetch(`${served.url}/v1/audit/consistency?from=3&to=100000`, { headers: auth })).status).toBe(404);
       expect((await fetch(`${served.url}/v1/audit/consistency?from=0`, { headers: auth })).status).toBe(400);

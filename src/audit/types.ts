@@ -11,7 +11,9 @@ export interface Caller {
   readonly partner?: string;
 }
 
-export type EntryKind = 'decision' | 'simulation' | 'refusal' | 'recovery';
+export type EntryKind = 'decision' | 'simulation' | 'refusal' | 'recovery' | 'policy';
+
+export const ENTRY_KINDS: readonly EntryKind[] = ['decision', 'simulation', 'refusal', 'recovery', 'policy'];
 
 interface Base {
   readonly kind: EntryKind;
@@ -30,7 +32,9 @@ export type EntryDraft =
       readonly errors: readonly { path: string; message: string }[];
       readonly request?: unknown;
     })
-  | (Base & { readonly kind: 'recovery'; readonly detail: Record<string, unknown> });
+  | (Base & { readonly kind: 'recovery'; readonly detail: Record<string, unknown> })
+  /** a policy version going live: its files and their hashes, and what made it live */
+  | (Base & { readonly kind: 'policy'; readonly policyVersion: string; readonly files: readonly { readonly name: string; readonly sha256: string }[]; readonly cause: 'start' | 'reload' });
 
 export type LogEntry = EntryDraft & { readonly seq: number; readonly prevHash: string; readonly hash: string };
 

@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 document, built from the same JSON Schemas that validate requests.
 import { schemas } from '../schema/index.js';
+import { ENTRY_KINDS } from '../audit/types.js';
 
 const problem = {
   type: 'object',
@@ -26,7 +27,7 @@ const DESCRIPTIONS: Record<number, string> = {
 };
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: ['decision', 'simulation', 'refusal', 'recovery'] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
+const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: [...ENTRY_KINDS] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
 const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery' | 'inclusionQuery' | 'consistencyQuery') => {
   const def = schemas.api.$defs[name] as { properties: Record<string, object>; required?: string[] };
   return Object.entries(def.properties).map(([param, schema]) => ({ name: param, in: 'query', required: def.required?.includes(param) ?? false, schema }));

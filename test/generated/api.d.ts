@@ -454,7 +454,7 @@ export interface components {
         LogEntry: {
             seq: number;
             /** @enum {unknown} */
-            kind: "decision" | "simulation" | "refusal" | "recovery";
+            kind: "decision" | "simulation" | "refusal" | "recovery" | "policy";
             id: string;
             at: string;
             prevHash: string;
@@ -485,7 +485,7 @@ export interface operations {
     listDecisions: {
         parameters: {
             query?: {
-                kind?: "decision" | "simulation" | "refusal" | "recovery" | "all";
+                kind?: "decision" | "simulation" | "refusal" | "recovery" | "policy" | "all";
                 provider?: string;
                 recipient?: string;
                 purpose?: string;

@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.js';
 import { validateListQuery } from '../../schema/index.js';
-import type { EntryKind, ListFilter } from '../../audit/types.js';
+import { ENTRY_KINDS, type EntryKind, type ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
 import { guarded, readJson, validId, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
@@ -43,7 +43,7 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
     if (query instanceof Response) return query;
     const kind = (query.kind ?? 'decision') as EntryKind | 'all';
     const filter: ListFilter = {
-      kinds: kind === 'all' ? ['decision', 'simulation', 'refusal', 'recovery'] : [kind],
+      kinds: kind === 'all' ? ENTRY_KINDS : [kind],
       ...(query.provider !== undefined && { provider: query.provider }),
       ...(query.recipient !== undefined && { recipient: query.recipient }),
       ...(query.purpose !== undefined && { purpose: query.purpose }),
