@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { monotonicFactory } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
+import { SegmentLog, logLeaves, verifyDirectory } from '../src/audit/segment-log.js';
+import { generateSignerKey, parseSignerKey } from '../src/audit/note.js';
+import { checkAnchors, receiptAnchors, type Anchor } from '../src/audit/anchors.js';
+import { parseVerifierKey, verifyInclusion, verifyReceipt, type Receipt } from '../src/verifier/receipt.js';
 import { draftText } from '../src/audit/chain.js';
 import { jsonString } from '../src/domain/json.js';
-import type { DecisionLog, EntryDraft, LogEntry, Verification } from '../src/audit/types.js';
+import type { DecisionLog, EntryDraft, LogEntry, Proven, Verification } from '../src/audit/types.js';
 import { ROOT } from './helpers.js';
 
 const ulid = monotonicFactory();
@@ -311,6 +314,46 @@ describe('retention', () => {
     const [oldest] = segmentFiles(dir);
     writeFileSync(oldest!, '');
     expect((await verifyDirectory(dir)).firstBad).toMatchObject({ problem: 'out-of-sequence', seq: r.entries + 1 });
+  });
+});
+
+describe('retention with the Merkle tree', () => {
+  it('keeps every proof valid: pruned entries still have inclusion proofs, and receipts of the rest still check against the log', async () => {
+    const key = parseSignerKey(generateSignerKey('covenant.test/log'));
+    if (!key.ok) throw new Error(key.reason);
+    const vkey = parseVerifierKey(key.signer.verifierKey);
+    if (!vkey.ok) throw new Error(vkey.reason);
+    const dir = tmp();
+    const log = await SegmentLog.open(dir, { segmentBytes: 2048, signer: key.signer });
+    const proven: Proven[] = [];
+    for (let i = 0; i < 60; i++) proven.push(await log.appendProven(draft(i)));
+    const receipts = proven.map((p) => JSON.parse(p.receipt) as Receipt);
+    for (const r of receipts) expect(verifyReceipt(r, vkey.value).ok).toBe(true);
+    const r = await log.prune(Date.parse(proven[30]!.entry.at));
+    expect(r.entries).toBeGreaterThan(0);
+    await log.close();
+    const again = await SegmentLog.open(dir, { segmentBytes: 2048, signer: key.signer });
+    await again.appendProven(draft(61));
+    // a pruned entry's proof, from the tree that kept its hash, to the latest signed root
+    const old = again.inclusion(1);
+    expect(old && verifyInclusion(0, old.treeSize, Buffer.from(old.leafHash, 'base64'), old.inclusionProof.map((h) => Buffer.from(h, 'base64')), Buffer.from(old.rootHash, 'base64'))).toBe(true);
+    expect(old?.leafHash).toBe(receipts[0]?.leafHash);
+    await again.close();
+    // the log after the pruned prefix, checked against every receipt (those of pruned entries cannot be)
+    const anchors = receipts.flatMap((x) => receiptAnchors(x, vkey.value, `receipt ${x.seq}`) as Anchor[]);
+    const { prefix, leaves } = await logLeaves(dir);
+    const result = await checkAnchors(leaves, anchors, prefix);
+    expect(result).toMatchObject({ ok: true });
+    expect(result.ok && result.unverifiable).toBeGreaterThan(0);
+    // and a remaining entry changed (with its chain and manifest rebuilt or not) disagrees
+    const [first] = segmentFiles(dir);
+    const ls = lines(first!);
+    ls[0] = ls[0]!.replace('"decision":"permit"', '"decision":"deny"');
+    write(first!, ls);
+    const tampered = await logLeaves(dir);
+    const bad = await checkAnchors(tampered.leaves, anchors, tampered.prefix);
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.firstBad.seq).toBe(r.entries + 1);
   });
 });
 

@@ -42,6 +42,15 @@ describe('a rules folder replaced by another, as a deploy swaps folders', () => 
       writeFileSync(join(dir, 'rules', 'later.yaml'), deny('customs.declarations').replace('extra-deny', 'later-deny'));
       const v3 = await changedFrom(v2);
       expect(await decide()).toMatchObject({ decision: 'deny', policyVersion: v3 });
+      // the log shows when each version went live, before any decision under it
+      const all = (await (await fetch(`${url}/v1/decisions?kind=all`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as { items: { kind: string; seq: number; policyVersion?: string; cause?: string; files?: { name: string; sha256: string }[] }[] };
+      const policies = all.items.filter((e) => e.kind === 'policy');
+      expect(policies.map((e) => [e.policyVersion, e.cause])).toEqual([[v3, 'reload'], [v2, 'reload'], [v1, 'start']]);
+      expect(policies[0]?.files).toContainEqual({ name: 'rules/later.yaml', sha256: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+      for (const p of policies) {
+        const under = all.items.filter((e) => e.kind === 'decision' && e.policyVersion === p.policyVersion);
+        expect(under.every((d) => d.seq > p.seq)).toBe(true);
+      }
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
