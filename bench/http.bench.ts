@@ -1,6 +1,8 @@
 // `npm run bench:http`: POST /v1/decisions with durable recording, beside a bare Hono route that
 // validates the same body and returns a constant, both measured here in one run with autocannon
-// (50 connections). Then the decision route's p99 latency at half its saturating rate.
+// (50 connections), and beside the same service with its receipts turned off (no Merkle tree, no
+// signed checkpoints: the log as it was before it became verifiable), to measure what receipts
+// cost. Then the decision route's p99 latency at half its saturating rate.
 //
 // autocannon keeps a rate per connection and second: each connection sends at full speed until
 // it has used its second's share, then waits (mcollina/autocannon#174), so "half rate" is bursts
@@ -119,17 +121,23 @@ async function turns(routes: readonly { url: string; headers: Record<string, str
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'covenant-bench-'));
+const plainDir = mkdtempSync(join(tmpdir(), 'covenant-bench-'));
 const keys = await KeyStore.open(dataPaths(dataDir).keys);
 const { key } = await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
+const plainKeys = await KeyStore.open(dataPaths(plainDir).keys);
+const { key: plainKey } = await plainKeys.add({ role: 'partner', partner: 'belastingdienst' }, new Date());
 try {
   const service = await child(['bin/covenant.js', 'serve', '--port', '$PORT', '--data', dataDir]);
+  const plain = await child(['bin/covenant.js', 'serve', '--port', '$PORT', '--data', plainDir], { COVENANT_BENCH_WITHOUT_RECEIPTS: '1' });
   const bare = await child(['--import', 'tsx', 'bench/bare-server.ts']);
-  await load(`${bare.url}/bare`, {}); // warm-up of both, not reported
+  await load(`${bare.url}/bare`, {}); // warm-up of all, not reported
   await load(`${service.url}/v1/decisions`, { authorization: `Bearer ${key}` });
-  const [reference, decisions] = (await turns([
+  await load(`${plain.url}/v1/decisions`, { authorization: `Bearer ${plainKey}` });
+  const [reference, decisions, without] = (await turns([
     { url: `${bare.url}/bare`, headers: {} },
     { url: `${service.url}/v1/decisions`, headers: { authorization: `Bearer ${key}` } },
-  ])) as [Turns, Turns];
+    { url: `${plain.url}/v1/decisions`, headers: { authorization: `Bearer ${plainKey}` } },
+  ])) as [Turns, Turns, Turns];
   const half = Math.max(1, Math.floor(decisions.rps / 2));
   const timed = async (): Promise<Map<string, number>[]> => Promise.all(['covenant_decision_seconds', 'covenant_log_append_seconds'].map((h) => histogram(service.url, h)));
   const [decidedBefore, writtenBefore] = (await timed()) as [Map<string, number>, Map<string, number>];
@@ -145,11 +153,14 @@ try {
   console.log('| route | requests/s | p50 ms | p99 ms |');
   console.log('|---|---:|---:|---:|');
   console.log(`| bare Hono + ajv, constant answer | ${Math.round(reference.rps)} | ${ms(reference.p50)} | ${ms(reference.p99)} |`);
-  console.log(`| POST /v1/decisions, fsync'd log | ${Math.round(decisions.rps)} | ${ms(decisions.p50)} | ${ms(decisions.p99)} |`);
+  console.log(`| POST /v1/decisions, fsync'd log, with receipts | ${Math.round(decisions.rps)} | ${ms(decisions.p50)} | ${ms(decisions.p99)} |`);
+  console.log(`| POST /v1/decisions, fsync'd log, receipts off | ${Math.round(without.rps)} | ${ms(without.p50)} | ${ms(without.p99)} |`);
   console.log(`| POST /v1/decisions at ${half}/s (half) | ${Math.round(atHalf.requests.average)} | ${atHalf.latency.p50} | ${atHalf.latency.p99} |`);
   console.log(`\nratio to the bare route: ${ratio.toFixed(2)} (target ≥ 0.4: ${ratio >= 0.4 ? 'met' : 'MISSED'}); ` +
     `p99 at half rate: ${atHalf.latency.p99} ms (target < 10 ms: ${atHalf.latency.p99 < 10 ? 'met' : 'MISSED'}); non-2xx or errors: ${bad}`);
   console.log(`ratio in each turn: ${ratios.map((r) => r.toFixed(2)).join(', ')}`);
+  const receiptRatio = decisions.rps / without.rps;
+  console.log(`with receipts / without: ${receiptRatio.toFixed(2)} (target ≥ 0.9: ${receiptRatio >= 0.9 ? 'met' : 'MISSED'}); in each turn: ${decisions.each.map((d, i) => (d / (without.each[i] ?? Number.NaN)).toFixed(2)).join(', ')}`);
   console.log(`p99 at half rate without autocannon's correction for coordinated omission: ${atHalf.plainP99.toFixed(1)} ms`);
   const pct = (x: number, of: number): string => `${((100 * x) / of).toFixed(2)} %`;
   console.log(`at half rate, as the service timed it: ${pct(slowDecisions.all - slowDecisions.over, slowDecisions.all)} of ${slowDecisions.all} decisions within 10 ms; ` +
@@ -158,4 +169,5 @@ try {
   for (const proc of started) proc.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(plainDir, { recursive: true, force: true });
 }

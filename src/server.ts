@@ -28,6 +28,8 @@ export interface ServeConfig {
   readonly retentionDays?: number;
   /** the file of the key that signs the log's checkpoints; absent: one in the data folder */
   readonly logKey?: string;
+  /** false: no Merkle tree and no receipts; only `npm run bench:http` sets it, to measure what they cost */
+  readonly receipts?: boolean;
   readonly logger?: Logger;
 }
 
@@ -65,7 +67,8 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   if (!key.ok) throw new Error(key.reason);
   for (const warning of key.warnings) logger.warn(warning);
   const signer = key.signer;
-  const log = await SegmentLog.open(paths.log, { onWrite: (seconds) => metrics.appendSeconds.observe(seconds), signer });
+  const receipts = config.receipts !== false;
+  const log = await SegmentLog.open(paths.log, { onWrite: (seconds) => metrics.appendSeconds.observe(seconds), ...(receipts ? { signer } : { tree: false }) });
   if (log.recovery) {
     logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
   }
@@ -127,6 +130,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     maxSkewMs: config.maxSkewMs,
     bodyLimitBytes: config.bodyLimitBytes,
     logKey: signer.verifierKey,
+    receipts,
     metrics,
     logger,
     review,

@@ -32,8 +32,9 @@ async function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-async function decide(url: string, body: object): Promise<{ text: string; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${partnerKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** A decision as a partner asks for it; `?receipt=full` ties the receipt to the answer. */
+async function decide(url: string, body: object, query = '?receipt=full'): Promise<{ text: string; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${url}/v1/decisions${query}`, { method: 'POST', headers: { authorization: `Bearer ${partnerKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   expect(res.status).toBe(200);
   return { text, json: JSON.parse(text) };
@@ -92,7 +93,7 @@ describe('a verifiable log', () => {
     url = served.url;
     // one decision at a time, the witness looking after each: every tree size is witnessed
     for (let i = 1; i <= 8; i++) {
-      answers.push(await decide(url, i === FLIPPED ? denied : exampleRequest));
+      answers.push(await decide(url, i === FLIPPED ? denied : exampleRequest, i === 2 ? '' : '?receipt=full'));
       expect(witness(witnessState, url).status).toBe(0);
     }
     await stop(served.child);
@@ -117,6 +118,14 @@ describe('a verifiable log', () => {
     const bad = cli(['audit', 'verify-receipt', forged, '--log-key', vkey]);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/not for this answer/);
+    // without ?receipt=full the receipt is valid but says it is not tied to the answer
+    const plain = join(work, 'plain.json');
+    writeFileSync(plain, (answers[1] as { text: string }).text);
+    const untied = cli(['audit', 'verify-receipt', plain, '--log-key', vkey]);
+    expect(untied.status).toBe(0);
+    expect(untied.stdout).toContain('not tied to the answer');
+    expect(answers[1]?.json.receipt).not.toHaveProperty('entry');
+    expect(ok.stdout).toContain(', and holds this answer');
     // another log's key does not verify it
     const other = cli(['log-key', 'init', join(work, 'other.key'), '--name', 'covenant.test/nsoc']).stdout.trim();
     expect(cli(['audit', 'verify-receipt', files[0] as string, '--log-key', other]).status).toBe(1);
@@ -230,7 +239,7 @@ describe('a verifiable log', () => {
       expect(await cp.text()).toMatch(/^covenant\.test\/nsoc\n\d+\n[A-Za-z0-9+/]{43}=\n\n\u2014 covenant\.test\/nsoc /u);
       const first = answers[0]?.json;
       const inc = (await (await fetch(`${served.url}/v1/audit/inclusion?id=${first.decisionId}`, { headers: auth })).json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-      expect(inc).toMatchObject({ seq: first.receipt.seq, leafHash: first.receipt.leafHash });
+      expect(inc).toMatchObject({ seq: first.receipt.seq, leafHash: first.receipt.leafHash, entry: first.receipt.entry });
       const f = join(work, 'fresh-proof.json');
       writeFileSync(f, JSON.stringify(inc));
       expect(cli(['audit', 'verify-receipt', f, '--log-key', vkey]).status).toBe(0);
@@ -239,6 +248,9 @@ describe('a verifiable log', () => {
       expect((await fetch(`${served.url}/v1/audit/consistency?from=3&to=100000`, { headers: auth })).status).toBe(404);
       expect((await fetch(`${served.url}/v1/audit/consistency?from=0`, { headers: auth })).status).toBe(400);
       expect((await fetch(`${served.url}/v1/audit/checkpoint`)).status).toBe(401);
+      // a query the decision route does not know is refused
+      const odd = await fetch(`${served.url}/v1/decisions?receipt=half`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) });
+      expect(odd.status).toBe(400);
     } finally {
       await stop(served.child);
     }

@@ -1,21 +1,18 @@
 // The log's Merkle tree and its signed checkpoints: what turns the hash chain, which only shows
 // that a log agrees with itself, into one that agrees with what partners and witnesses were shown.
 //
-// Each group commit adds its entries' leaves, and its checkpoint (C2SP tlog-checkpoint, signed as a
-// C2SP signed note) is signed on the thread pool while the entries are written; every answer in
-// the commit then carries a receipt: its inclusion proof to that checkpoint.
+// Each group commit adds its entries' leaves before they are written. Once they are durable, their
+// answers wait for a checkpoint (C2SP tlog-checkpoint, signed as a C2SP signed note) that covers
+// them, and each then carries a receipt: its inclusion proof to that checkpoint. One signature is
+// made at a time, on the thread pool, covering every entry durable when it starts: under load one
+// signature serves several group commits, and the log goes on writing meanwhile.
 import { hash } from 'node:crypto';
 import { TreeStore } from './tree-store.js';
-import { inclusionRanges, subtreeHash } from './merkle.js';
+import { inclusionRanges, storedIndex, subtreeHash } from './merkle.js';
 import type { NoteSigner } from './note.js';
+import type { SignedCheckpoint } from './types.js';
 
-/** A signed checkpoint of the tree. */
-export interface Signed {
-  readonly size: number;
-  readonly rootHash: string;
-  /** the signed note */
-  readonly note: string;
-}
+export type Signed = SignedCheckpoint;
 
 /** The stored entry around an answer's decision: before + decision JSON + after. */
 export interface EntryParts {
@@ -38,13 +35,24 @@ export const leafOfLine = (line: string): Buffer => hash('sha256', Buffer.concat
 
 export const checkpointText = (origin: string, size: number, rootHash: string): string => `${origin}\n${size}\n${rootHash}\n`;
 
+type Waiter = { size: number; resolve: (s: Signed) => void; reject: (e: Error) => void };
+
+/** base64 of complete subtrees, shared by the receipts of many group commits (their proofs overlap) */
+const ENCODED_MAX = 8192;
+
 export class LogTree {
   private published: Signed | undefined;
+  private durable = 0;
+  private signing: Promise<void> | undefined;
+  private waiting: Waiter[] = [];
+  private readonly encoded = new Map<number, string>();
 
   constructor(
     readonly store: TreeStore,
     private readonly signer: NoteSigner | undefined,
-  ) {}
+  ) {
+    this.durable = store.count;
+  }
 
   get size(): number {
     return this.store.count;
@@ -54,45 +62,92 @@ export class LogTree {
     return this.signer?.name;
   }
 
-  /** the latest checkpoint that was given out with an answer, or signed at open */
+  /** the latest checkpoint that was given out, or signed at open */
   latest(): Signed | undefined {
     return this.published;
   }
 
-  /** Adds a group commit's leaves and starts signing the checkpoint that covers them. */
-  grow(leaves: readonly Buffer[]): Promise<Signed> | undefined {
-    this.store.append(leaves);
-    return this.sign();
+  /** Entries up to `size` are durable: checkpoints may cover them. */
+  markDurable(size: number): void {
+    this.durable = Math.max(this.durable, size);
   }
 
-  /** Signs a checkpoint of the tree as it is now. */
-  sign(): Promise<Signed> | undefined {
-    if (!this.signer) return undefined;
-    const size = this.store.count;
-    const rootHash = this.store.root().toString('base64');
-    return this.signer.signNote(checkpointText(this.signer.name, size, rootHash)).then((note) => ({ size, rootHash, note }));
+  /** A signed checkpoint that covers the first `size` entries, once there is one. */
+  covering(size: number): Promise<Signed> {
+    const p = this.published;
+    if (p && p.size >= size) return Promise.resolve(p);
+    if (!this.signer) return Promise.reject(new Error('the log has no key to sign checkpoints with'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ size, resolve, reject });
+      this.kick();
+    });
   }
 
-  /** Once the entries a checkpoint covers are durable, it may be given out. */
-  publish(signed: Signed): void {
-    if (!this.published || signed.size >= this.published.size) this.published = signed;
+  /** Whether any answer still waits for a checkpoint. */
+  idle(): boolean {
+    return this.signing === undefined && this.waiting.length === 0;
   }
 
-  /** Receipts for entries of one tree size, sharing the work their proofs have in common. */
+  // INVARIANT: one signature at a time; it covers every entry durable when it starts.
+  private kick(): void {
+    if (this.signing || this.waiting.length === 0 || !this.signer) return;
+    const signer = this.signer;
+    const size = this.durable;
+    const rootHash = this.store.rootAt(size).toString('base64');
+    this.signing = signer
+      .signNote(checkpointText(signer.name, size, rootHash))
+      .then(
+        (note) => {
+          const signed: Signed = { size, rootHash, note };
+          if (!this.published || size >= this.published.size) this.published = signed;
+          const [ready, rest] = [this.waiting.filter((w) => w.size <= size), this.waiting.filter((w) => w.size > size)];
+          this.waiting = rest;
+          for (const w of ready) w.resolve(signed);
+        },
+        (e: Error) => {
+          const failed = this.waiting;
+          this.waiting = [];
+          for (const w of failed) w.reject(e);
+        },
+      )
+      .finally(() => {
+        this.signing = undefined;
+        this.kick();
+      });
+  }
+
+  /** Signs a checkpoint of the durable entries now (at open: the checkpoint route has one at once). */
+  async signNow(): Promise<void> {
+    if (!this.signer) return;
+    if (this.durable > 0) {
+      await this.covering(this.durable);
+      return;
+    }
+    const rootHash = this.store.rootAt(0).toString('base64');
+    this.published = { size: 0, rootHash, note: await this.signer.signNote(checkpointText(this.signer.name, 0, rootHash)) };
+  }
+
+  /** Receipts for entries of one tree size, as JSON text; `entry` ties one to the answer it came with. */
   receipts(signed: Signed): (seq: number, leaf: Buffer, entry?: EntryParts) => string {
+    if (this.encoded.size > ENCODED_MAX) this.encoded.clear();
     const edge = new Map<number, Buffer>();
-    const encoded = new Map<string, string>();
+    const edgeText = new Map<number, string>();
     const head = `,"treeSize":${signed.size},"rootHash":"${signed.rootHash}","inclusionProof":[`;
     const checkpoint = JSON.stringify(signed.note);
     return (seq, leaf, entry) => {
-      const proof = inclusionRanges(seq - 1, signed.size).map(([lo, hi]) => {
-        const key = `${lo}:${hi}`;
-        let text = encoded.get(key);
-        if (text === undefined) encoded.set(key, (text = subtreeHash(this.store.node, lo, hi, edge).toString('base64')));
-        return text;
-      });
+      let proof = '';
+      for (const [lo, hi] of inclusionRanges(seq - 1, signed.size)) {
+        const size = hi - lo;
+        // A complete subtree is the same in every later tree; a range on the right edge is this size's own.
+        const complete = 2 ** Math.round(Math.log2(size)) === size;
+        const key = complete ? storedIndex(Math.log2(size), lo / size) : lo;
+        const cache = complete ? this.encoded : edgeText;
+        let text = cache.get(key);
+        if (text === undefined) cache.set(key, (text = subtreeHash(this.store.node, lo, hi, edge).toString('base64')));
+        proof += proof.length === 0 ? `"${text}"` : `,"${text}"`;
+      }
       const parts = entry ? `,"entry":{"before":${JSON.stringify(entry.before)},"after":${JSON.stringify(entry.after)}}` : '';
-      return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof.length > 0 ? `"${proof.join('","')}"` : ''}],"checkpoint":${checkpoint}${parts}}`;
+      return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof}],"checkpoint":${checkpoint}${parts}}`;
     };
   }
 }

@@ -15,7 +15,7 @@ import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js'
 import { verifyLines, type Line } from './verify.js';
 import { makeDir, openState, syncDir, writeDurably, type State } from '../small-state.js';
 import { TreeStore } from './tree-store.js';
-import { LogTree, leafIn, leafOfLine, type EntryParts, type Signed } from './log-tree.js';
+import { LogTree, leafIn, leafOfLine, type EntryParts } from './log-tree.js';
 import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
 
@@ -62,6 +62,8 @@ export interface SegmentLogOptions {
   readonly onWrite?: (seconds: number, entries: number) => void;
   /** signs the tree's checkpoints; without one, answers carry no receipts */
   readonly signer?: NoteSigner;
+  /** false: no Merkle tree at all, as before the log was verifiable (for `npm run bench:http`'s comparison only) */
+  readonly tree?: boolean;
 }
 
 
@@ -73,7 +75,9 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 const SLACK_MS = 60_000;
 const SCRATCH_MAX = 4 << 20;
 
-type Pending = { draft: EntryDraft; text: DraftText; proven: boolean; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
+/** what an append gives back: the entry; with its receipt; or with a receipt tied to its answer (`entry` parts) */
+type Wants = 'entry' | 'receipt' | 'receipt+entry';
+type Pending = { draft: EntryDraft; text: DraftText; wants: Wants; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -92,7 +96,7 @@ export class SegmentLog implements DecisionLog {
     private size: number,
     private head: { seq: number; hash: string },
     private readonly manifest: State<Manifest>,
-    private readonly options: Required<Omit<SegmentLogOptions, 'signer'>>,
+    private readonly options: Required<Omit<SegmentLogOptions, 'signer' | 'tree'>>,
     /** set when a torn last entry was found and set aside at open */
     readonly recovery: Recovery | undefined,
     lastId: string | undefined,
@@ -136,12 +140,9 @@ export class SegmentLog implements DecisionLog {
     const fh = await open(active?.file ?? devNull, options.readOnly ? 'r' : APPEND_DURABLY);
     const size = (await fh.stat()).size;
     if (size === 0 && !options.readOnly) await syncDir(segDir);
-    const tree = options.readOnly ? undefined : await openTree(dir, segments, head.seq, manifest.data, opts.signer);
+    const tree = options.readOnly || opts.tree === false ? undefined : await openTree(dir, segments, head.seq, manifest.data, opts.signer);
     const log = new SegmentLog(dir, segments, fh, size, head, manifest, options, recovery, lastId, tree);
-    if (tree) {
-      const signing = tree.sign();
-      if (signing) tree.publish(await signing);
-    }
+    await tree?.signNow();
     if (recovery) {
       await log.append({ kind: 'recovery', id: log.newId(options.now()), at: new Date(options.now()).toISOString(), detail: { ...recovery } });
     }
@@ -161,13 +162,16 @@ export class SegmentLog implements DecisionLog {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, proven: false, resolve, reject });
+      this.queue.push({ draft, text, wants: 'entry', resolve, reject });
       if (!this.writing) void this.flush();
     });
   }
 
-  /** As append(), and the receipt of the entry: its inclusion proof to the signed checkpoint of its group commit. */
-  appendProven(draft: EntryDraft, decisionJson?: Uint8Array): Promise<Proven> {
+  /**
+   * As append(), and the receipt of the entry: its inclusion proof to a signed checkpoint that
+   * covers it. With `tied`, the receipt also holds the stored line around the decision (`entry`).
+   */
+  appendProven(draft: EntryDraft, decisionJson?: Uint8Array, tied = false): Promise<Proven> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.tree?.origin) return Promise.reject(new Error('the log has no key to sign checkpoints with'));
     let text: DraftText;
@@ -177,7 +181,7 @@ export class SegmentLog implements DecisionLog {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, proven: true, resolve: (entry, receipt) => resolve({ entry, receipt: receipt as string }), reject });
+      this.queue.push({ draft, text, wants: tied ? 'receipt+entry' : 'receipt', resolve: (entry, receipt) => resolve({ entry, receipt: receipt as string }), reject });
       if (!this.writing) void this.flush();
     });
   }
@@ -195,11 +199,11 @@ export class SegmentLog implements DecisionLog {
       let end = 1;
       const leaves: Buffer[] = [];
       const parts: (EntryParts | undefined)[] = [];
-      const sealed = batch.map(({ draft, text, proven }): LogEntry => {
+      const sealed = batch.map(({ draft, text, wants }): LogEntry => {
         const start = end;
         const line = sealInto(out, end, text, ++seq, hash);
         if (this.tree) leaves.push(leafIn(out, start, line.end - 1));
-        if (proven && typeof text !== 'string') {
+        if (wants === 'receipt+entry' && typeof text !== 'string') {
           // the stored line around the decision, so that a partner can tie the receipt to its answer
           const decisionEnd = start + Buffer.byteLength(text.head) + text.decision.length;
           parts.push({ before: text.head, after: out.toString('utf8', decisionEnd, line.end - 1) });
@@ -213,19 +217,17 @@ export class SegmentLog implements DecisionLog {
       });
       const bytes = out.subarray(1, end);
       const started = process.hrtime.bigint();
-      let signed: Signed | undefined;
       try {
-        if (this.tree) await this.tree.store.room(leaves.length);
-        // The checkpoint is signed on the thread pool while the entries are written; it is given
-        // out only once they are durable. A failed write leaves the tree ahead of the log, which
-        // then takes no more entries: reopening cuts the tree back to what the log holds.
-        const signing = this.tree?.grow(leaves);
-        signing?.catch(() => undefined);
+        // The tree grows before the write. A failed write leaves it ahead of the log, which then
+        // takes no more entries: reopening cuts the tree back to what the log holds.
+        if (this.tree) {
+          await this.tree.store.room(leaves.length);
+          this.tree.store.append(leaves);
+        }
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
         // INVARIANT: the file is open with O_DSYNC, so the write returns only once the data is on
         // disk, as write + fdatasync would, in one round trip to the thread pool instead of two.
         await appendWhole(this.fh, bytes);
-        signed = await signing;
       } catch (e) {
         // A failed write may have left part of the batch on disk: stop appending; reopening the
         // log finds and sets aside the torn tail.
@@ -238,14 +240,24 @@ export class SegmentLog implements DecisionLog {
       this.head = { seq, hash };
       const active = this.segments[this.segments.length - 1] as Segment;
       noteBatch(active, sealed);
-      if (signed) this.tree?.publish(signed);
-      const receipt = signed && batch.some((p) => p.proven) ? this.tree?.receipts(signed) : undefined;
-      batch.forEach((p, i) => {
-        const entry = sealed[i] as LogEntry;
-        if (p.proven && receipt) p.resolve(entry, receipt(entry.seq, leaves[i] as Buffer, parts[i]));
-        else if (p.proven) p.reject(new Error('the checkpoint could not be signed'));
-        else p.resolve(entry);
-      });
+      this.tree?.markDurable(seq);
+      const tree = this.tree;
+      if (!tree || batch.every((p) => p.wants === 'entry')) {
+        batch.forEach((p, i) => p.resolve(sealed[i] as LogEntry));
+        continue;
+      }
+      // Answers with receipts wait for a checkpoint that covers them; the log writes on meanwhile.
+      tree.covering(seq).then(
+        (signed) => {
+          const receipt = tree.receipts(signed);
+          batch.forEach((p, i) => {
+            const entry = sealed[i] as LogEntry;
+            if (p.wants === 'entry') p.resolve(entry);
+            else p.resolve(entry, receipt(entry.seq, leaves[i] as Buffer, parts[i]));
+          });
+        },
+        (e: Error) => batch.forEach((p) => p.reject(new Error(`the checkpoint could not be signed: ${e.message}`))),
+      );
     }
     this.writing = false;
   }
@@ -409,7 +421,7 @@ export class SegmentLog implements DecisionLog {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    while (this.writing) await new Promise((r) => setTimeout(r, 1));
+    while (this.writing || (this.tree && !this.tree.idle())) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close().catch(() => undefined);
     if (!this.options.readOnly) await this.checkpoint().catch(() => undefined);
     await this.tree?.store.close();

@@ -107,7 +107,7 @@ export interface DecisionLog {
    * As append(), with the entry's receipt: its inclusion proof to the signed checkpoint of the
    * group commit that made it durable. Rejects when the log cannot sign.
    */
-  appendProven(draft: EntryDraft, decisionJson?: Uint8Array): Promise<Proven>;
+  appendProven(draft: EntryDraft, decisionJson?: Uint8Array, tied?: boolean): Promise<Proven>;
   /** the latest signed checkpoint given out */
   latestCheckpoint(): SignedCheckpoint | undefined;
   /** entry `seq`'s inclusion proof in the tree of `size` entries (default: the latest checkpoint's) */

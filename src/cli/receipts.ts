@@ -46,7 +46,7 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
     io.stderr(`error: ${key}\n`);
     return Exit.invalid;
   }
-  const results: { file: string; ok: boolean; seq?: number; treeSize?: number; reason?: string }[] = [];
+  const results: { file: string; ok: boolean; seq?: number; treeSize?: number; reason?: string; tied?: boolean; id?: string }[] = [];
   const roots = new Map<number, { root: string; file: string }>();
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch(() => undefined);
@@ -61,9 +61,11 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
       results.push({ file, ok: false, reason: text === undefined ? 'cannot be read' : 'holds no receipt (a JSON receipt, or an answer with one)' });
       continue;
     }
-    let v = verifyReceipt(h.receipt, key, h.answer);
+    // An answer is tied to its receipt when the receipt holds its entry (asked for with ?receipt=full).
+    const answer = h.receipt.entry ? h.answer : undefined;
+    let v = verifyReceipt(h.receipt, key, answer);
     // An answer stored reformatted: tie it by the text the service writes instead.
-    if (!v.ok && h.answer !== undefined && h.answer !== JSON.stringify(parsed)) v = verifyReceipt(h.receipt, key, JSON.stringify(parsed));
+    if (!v.ok && answer !== undefined && answer !== JSON.stringify(parsed)) v = verifyReceipt(h.receipt, key, JSON.stringify(parsed));
     if (!v.ok) {
       results.push({ file, ok: false, seq: h.receipt.seq, reason: v.reason });
       continue;
@@ -75,13 +77,21 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
       continue;
     }
     roots.set(h.receipt.treeSize, { root: h.receipt.rootHash, file });
-    results.push({ file, ok: true, seq: h.receipt.seq, treeSize: h.receipt.treeSize });
+    results.push({ file, ok: true, seq: h.receipt.seq, treeSize: h.receipt.treeSize, tied: answer !== undefined, ...(h.answer !== undefined && { id: (parsed as { decisionId?: string }).decisionId }) });
   }
   const conflict = crossCheck(files, results, key, await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => ''))));
   if (conflict) results.push(conflict);
   const ok = results.every((r) => r.ok);
   if (flags.format === 'json') io.stdout(`${JSON.stringify({ ok, receipts: results }, null, 2)}\n`);
-  else for (const r of results) io.stdout(r.ok ? `valid: ${r.file}: entry ${r.seq} is in the signed tree of ${r.treeSize} entries\n` : `NOT valid: ${r.file}: ${r.reason}\n`);
+  else {
+    for (const r of results) {
+      if (!r.ok) io.stdout(`NOT valid: ${r.file}: ${r.reason}\n`);
+      else {
+        const tie = r.tied ? ', and holds this answer' : r.id ? ` (not tied to the answer: ask with ?receipt=full, or fetch GET /v1/audit/inclusion?id=${r.id} and keep its entry)` : '';
+        io.stdout(`valid: ${r.file}: entry ${r.seq} is in the signed tree of ${r.treeSize} entries${tie}\n`);
+      }
+    }
+  }
   return ok ? Exit.ok : Exit.failed;
 }
 

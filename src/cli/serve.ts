@@ -42,6 +42,8 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       bodyLimitBytes: body,
       ...(retention !== undefined && { retentionDays: retention }),
       ...(logKey !== undefined && { logKey }),
+      // undocumented on purpose: answers without receipts break the contract; the bench compares
+      ...(io.env.COVENANT_BENCH_WITHOUT_RECEIPTS === '1' && { receipts: false }),
     },
   };
 }

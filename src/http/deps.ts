@@ -19,6 +19,8 @@ export interface AppDeps {
   readonly bodyLimitBytes: number;
   /** the verifier key of the log's checkpoints (C2SP note verifier key) */
   readonly logKey?: string;
+  /** false only to measure what receipts cost (`npm run bench:http`) */
+  readonly receipts?: boolean;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** the work of POST /v1/policy/validate and /impact, and of GET /v1/decisions (listing), /v1/audit/verify, /report and /export and /export/digest; the service gives it a thread of its own */

@@ -28,7 +28,7 @@ const DESCRIPTIONS: Record<number, string> = {
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: [...ENTRY_KINDS] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
-const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery' | 'inclusionQuery' | 'consistencyQuery') => {
+const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery' | 'inclusionQuery' | 'consistencyQuery' | 'decideQuery') => {
   const def = schemas.api.$defs[name] as { properties: Record<string, object>; required?: string[] };
   return Object.entries(def.properties).map(([param, schema]) => ({ name: param, in: 'query', required: def.required?.includes(param) ?? false, schema }));
 };
@@ -40,8 +40,9 @@ export function openApiDocument(): object {
     summary,
     description,
     security: secured,
+    parameters: queryParams('decideQuery'),
     requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DecisionRequest' } } } },
-    responses: { '200': json({ $ref: '#/components/schemas/Decision' }, 'the decision, recorded before it was sent'), ...problems(400, 401, 403, 413, 422, 503) },
+    responses: { '200': json({ $ref: '#/components/schemas/Decision' }, 'the decision, recorded before it was sent, with its receipt'), ...problems(400, 401, 403, 413, 422, 503) },
   });
   return {
     openapi: '3.1.0',

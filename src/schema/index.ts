@@ -53,6 +53,7 @@ export const validateExportQuery: Validator = compile({ $ref: 'api.schema.json#/
 export const validateReportQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/reportQuery' });
 export const validateMatrixQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/matrixQuery' });
 export const validateImpactBody: Validator = compile({ $ref: 'api.schema.json#/$defs/impactBody' });
+export const validateDecideQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/decideQuery' });
 export const validateInclusionQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/inclusionQuery' });
 export const validateConsistencyQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/consistencyQuery' });
 

@@ -12,6 +12,8 @@ export interface DecisionDeps {
   readonly newId: (now: number) => string;
   /** how far `requestedAt` on a decision may lie from the server's clock */
   readonly maxSkewMs: number;
+  /** false: answers without receipts, as before the log was verifiable (for `npm run bench:http`'s comparison only) */
+  readonly receipts?: boolean;
 }
 
 export type Outcome =
@@ -72,7 +74,8 @@ function recordable(body: unknown): unknown {
 }
 
 /** POST /v1/decisions and /v1/simulations: `kind` says which, and which checks apply. */
-export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: unknown, kind: 'decision' | 'simulation', route: string): Promise<Outcome> {
+/** `tied`: the receipt also holds the stored entry around the decision, to tie it to the answer offline. */
+export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: unknown, kind: 'decision' | 'simulation', route: string, tied = false): Promise<Outcome> {
   const parsed = parseRequest(body);
   if (!parsed.ok) return refuse(deps, caller, route, { status: 400, title: 'malformed request', errors: parsed.error.errors }, body);
   const request = parsed.value;
@@ -109,13 +112,17 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
   // Buffer.from(string) allocates from Node's own pool, an ArrayBuffer, never a shared one.
   const answer = Buffer.from(decisionJson(decision), 'utf8') as Uint8Array<ArrayBuffer>;
-  let receipt: string;
+  const draft: EntryDraft = { kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion };
   try {
-    ({ receipt } = await deps.log.appendProven({ kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion }, answer));
+    if (deps.receipts === false) {
+      await deps.log.append(draft, answer);
+      return { status: 200, decision, body: answer };
+    }
+    const { receipt } = await deps.log.appendProven(draft, answer, tied);
+    return { status: 200, decision, body: withReceipt(answer, receipt) };
   } catch {
     return unavailable;
   }
-  return { status: 200, decision, body: withReceipt(answer, receipt) };
 }
 
 /**

@@ -544,7 +544,9 @@ export interface operations {
     };
     decide: {
         parameters: {
-            query?: never;
+            query?: {
+                receipt?: "full";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -555,7 +557,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the decision, recorded before it was sent */
+            /** @description the decision, recorded before it was sent, with its receipt */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -680,7 +682,9 @@ export interface operations {
     };
     simulate: {
         parameters: {
-            query?: never;
+            query?: {
+                receipt?: "full";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -691,7 +695,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description the decision, recorded before it was sent */
+            /** @description the decision, recorded before it was sent, with its receipt */
             200: {
                 headers: {
                     [name: string]: unknown;

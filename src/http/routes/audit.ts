@@ -5,6 +5,7 @@ import type { Caller, LogEntry } from '../../audit/types.js';
 import { validateConsistencyQuery, validateInclusionQuery } from '../../schema/index.js';
 import { guarded, logged, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
+import { leafOfLine } from '../../audit/log-tree.js';
 
 const TEXT = { 'content-type': 'text/plain; charset=utf-8' } as const;
 const EVERY_ROLE = ['partner', 'privacy-officer', 'auditor'] as const;
@@ -14,6 +15,20 @@ function mayProve(caller: Caller, entry: LogEntry): boolean {
   if (caller.role !== 'partner') return true;
   if ('caller' in entry && entry.caller.keyId === caller.keyId) return true;
   return 'decision' in entry && (entry.request.provider === caller.partner || entry.request.recipient === caller.partner);
+}
+
+/**
+ * The stored line around a decision, which ties a receipt to the answer it came with. INVARIANT:
+ * a stored line is JSON.stringify of its entry (src/audit/chain.ts); checked against the leaf.
+ */
+function entryParts(entry: LogEntry, leafHash: string): { before: string; after: string } | undefined {
+  if (entry.kind !== 'decision' && entry.kind !== 'simulation') return undefined;
+  const line = JSON.stringify(entry);
+  const decision = JSON.stringify(entry.decision);
+  // A request's context holds only scalars, so this text can only be the decision member itself.
+  const at = line.indexOf(`"decision":${decision}`) + '"decision":'.length;
+  const parts = { before: line.slice(0, at), after: line.slice(at + decision.length) };
+  return leafOfLine(line).toString('base64') === leafHash ? parts : undefined;
 }
 
 export function auditRoutes(deps: AppDeps): Hono<Env> {
@@ -47,7 +62,8 @@ export function auditRoutes(deps: AppDeps): Hono<Env> {
     const size = query.treeSize === undefined ? undefined : Number(query.treeSize);
     const proof = deps.log.inclusion(entry.seq, size);
     if (!proof) return problem(c, 404, 'no such tree size', [{ path: '/treeSize', message: `entry ${entry.seq} is not in a tree of size ${size ?? 'the latest checkpoint'}` }]);
-    return c.json(proof);
+    const parts = entryParts(entry, proof.leafHash);
+    return c.json({ ...proof, ...(parts && { entry: parts }) });
   }));
 
   app.get('/v1/audit/consistency', guarded(deps, EVERY_ROLE, async function consistency(c) {

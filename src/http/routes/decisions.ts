@@ -1,7 +1,7 @@
 // /v1/decisions and /v1/simulations: deciding, and reading the log back.
 import { Hono, type Context } from 'hono';
 import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.js';
-import { validateListQuery } from '../../schema/index.js';
+import { validateDecideQuery, validateListQuery } from '../../schema/index.js';
 import { ENTRY_KINDS, type EntryKind, type ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
 import { guarded, readJson, validId, validQuery } from '../middleware.js';
@@ -20,9 +20,16 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
     return async function decide(c: Context<Env>): Promise<Response> {
       const caller = c.get('caller');
       const started = process.hrtime.bigint();
+      // Most requests carry no query: the URL is parsed only when one does.
+      let tied = false;
+      if (c.req.url.includes('?')) {
+        const query = await validQuery(c, deps, validateDecideQuery, route);
+        if (query instanceof Response) return query;
+        tied = query.receipt === 'full';
+      }
       const body = await readJson(c, deps.bodyLimitBytes);
       const outcome: Outcome = body.ok
-        ? await decideAndRecord(decisionDeps, caller, body.value, kind, route)
+        ? await decideAndRecord(decisionDeps, caller, body.value, kind, route, tied)
         : await refuse(deps, caller, route, { status: body.status, title: body.title, errors: [{ path: '', message: body.message }] });
       if (outcome.status === 200) {
         counted[outcome.decision.decision].inc();
