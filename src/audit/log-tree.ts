@@ -8,7 +8,7 @@
 // signature serves several group commits, and the log goes on writing meanwhile.
 import { hash } from 'node:crypto';
 import { TreeStore } from './tree-store.js';
-import { inclusionRanges, storedIndex, subtreeHash } from './merkle.js';
+import { splitPoint, storedIndex, subtreeHash } from './merkle.js';
 import type { NoteSigner } from './note.js';
 import type { SignedCheckpoint } from './types.js';
 
@@ -130,24 +130,57 @@ export class LogTree {
   /** Receipts for entries of one tree size, as JSON text; `entry` ties one to the answer it came with. */
   receipts(signed: Signed): (seq: number, leaf: Buffer, entry?: EntryParts) => string {
     if (this.encoded.size > ENCODED_MAX) this.encoded.clear();
+    const size = signed.size;
     const edge = new Map<number, Buffer>();
-    const edgeText = new Map<number, string>();
-    const head = `,"treeSize":${signed.size},"rootHash":"${signed.rootHash}","inclusionProof":[`;
+    // For each node of this tree that a proof passed through: the proof's part above it, as JSON
+    // text. Entries of one group commit share most of their paths, so each adds only its lowest few.
+    const above = new Map<number, string>();
+    const head = `,"treeSize":${size},"rootHash":"${signed.rootHash}","inclusionProof":[`;
     const checkpoint = JSON.stringify(signed.note);
+    const text = (lo: number, hi: number, key: number): string => {
+      let t = key >= 0 ? this.encoded.get(key) : undefined;
+      if (t === undefined) {
+        t = `"${subtreeHash(this.store.node, lo, hi, edge).toString('base64')}"`;
+        if (key >= 0) this.encoded.set(key, t);
+      }
+      return t;
+    };
     return (seq, leaf, entry) => {
+      // RFC 9162 PATH, walked from the root down (see inclusionRanges): each step's sibling is one
+      // element of the proof, which lists them from the leaf up.
+      const index = seq - 1;
+      let lo = 0;
+      let hi = size;
       let proof = '';
-      for (const [lo, hi] of inclusionRanges(seq - 1, signed.size)) {
-        const size = hi - lo;
-        // A complete subtree is the same in every later tree; a range on the right edge is this size's own.
-        const complete = 2 ** Math.round(Math.log2(size)) === size;
-        const key = complete ? storedIndex(Math.log2(size), lo / size) : lo;
-        const cache = complete ? this.encoded : edgeText;
-        let text = cache.get(key);
-        if (text === undefined) cache.set(key, (text = subtreeHash(this.store.node, lo, hi, edge).toString('base64')));
-        proof += proof.length === 0 ? `"${text}"` : `,"${text}"`;
+      while (hi - lo > 1) {
+        const mid = lo + splitPoint(hi - lo);
+        const left = index < mid;
+        // the child on the leaf's path, and its sibling
+        const [clo, chi] = left ? [lo, mid] : [mid, hi];
+        const id = nodeKey(clo, chi);
+        const known = above.get(id);
+        if (known !== undefined) proof = known;
+        else {
+          const sibling = left ? text(mid, hi, nodeKey(mid, hi)) : text(lo, mid, nodeKey(lo, mid));
+          proof = proof.length === 0 ? sibling : `${sibling},${proof}`;
+          above.set(id, proof);
+        }
+        lo = clo;
+        hi = chi;
       }
       const parts = entry ? `,"entry":{"before":${JSON.stringify(entry.before)},"after":${JSON.stringify(entry.after)}}` : '';
       return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof}],"checkpoint":${checkpoint}${parts}}`;
     };
   }
+}
+
+/**
+ * A number for a node of one tree size: a complete subtree by where the store keeps it
+ * (the same in every later tree, so its text is shared across sizes), a node on the right edge
+ * (which only this size has) by its first leaf, as a negative number.
+ */
+function nodeKey(lo: number, hi: number): number {
+  const n = hi - lo;
+  const level = Math.round(Math.log2(n));
+  return 2 ** level === n ? storedIndex(level, lo / n) : -1 - lo;
 }
