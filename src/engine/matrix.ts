@@ -7,6 +7,7 @@ import { covers } from '../compile/source.js';
 import { within } from '../compile/time.js';
 import { mergeObligations } from './obligations.js';
 import { stringify } from 'csv-stringify/sync';
+import { printable } from '../domain/text.js';
 
 export interface MatrixRow {
   provider: Id;
@@ -130,9 +131,11 @@ export function renderMatrix(m: Matrix, format: 'md' | 'csv' | 'html'): string {
     r.obligations.map((o) => (o.type === 'retention' ? `retention ${o.days}d` : o.type === 'notify' ? `notify ${o.role}` : o.type)).join('; '),
   ];
   // CRLF records, as RFC 4180 has them; a field with any line break is quoted.
-  if (format === 'csv') return stringify([head, ...m.rows.map(cells)], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+  // Ids and names come from rule files: formulas are neutralised in CSV, and Markdown, which passes
+  // HTML through, gets its special characters as entities.
+  if (format === 'csv') return stringify([head, ...m.rows.map(cells)].map((row) => row.map(printable)), { record_delimiter: 'windows', quoted_match: /[\r\n]/, escape_formulas: true });
   if (format === 'md') {
-    const esc = (s: string): string => s.replace(/\|/g, '\\|');
+    const esc = (s: string): string => printable(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
     return (
       `Covenant matrix at ${m.at} (${m.policyVersion})\n\n` +
       `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n` +

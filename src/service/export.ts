@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import type { DecisionLog, LogEntry } from '../audit/types.js';
+import { printable } from '../domain/text.js';
 
 export interface ExportDigest {
   from: string | null;
@@ -61,14 +62,17 @@ export async function* exportLog(
     hash.update(text);
     return text;
   };
-  if (format === 'csv') yield emit(stringify([[...CSV_COLUMNS]]));
+  // A partner's refused body is recorded as it came: in a spreadsheet, a cell such as `=HYPERLINK(…)`
+  // would be a formula, so cells that start like one are quoted with an apostrophe (OWASP).
+  const csv = (row: string[]): string => stringify([row.map(printable)], { escape_formulas: true });
+  if (format === 'csv') yield emit(csv([...CSV_COLUMNS]));
   for await (const e of log.entries(range)) {
     d.count++;
     d.firstSeq ??= e.seq;
     d.firstPrevHash ??= e.prevHash;
     d.lastSeq = e.seq;
     d.lastHash = e.hash;
-    yield emit(format === 'csv' ? stringify([csvRow(e)]) : JSON.stringify(e) + '\n');
+    yield emit(format === 'csv' ? csv(csvRow(e)) : JSON.stringify(e) + '\n');
   }
   d.sha256 = `sha256:${hash.digest('hex')}`;
   digest(d);
