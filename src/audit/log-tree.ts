@@ -136,7 +136,7 @@ export class LogTree {
     // text. Entries of one group commit share most of their paths, so each adds only its lowest few.
     const above = new Map<number, string>();
     const head = `,"treeSize":${size},"rootHash":"${signed.rootHash}","inclusionProof":[`;
-    const checkpoint = JSON.stringify(signed.note);
+    const tail = `],"checkpoint":${JSON.stringify(signed.note)}`;
     const text = (lo: number, hi: number, key: number): string => {
       let t = key >= 0 ? this.encoded.get(key) : undefined;
       if (t === undefined) {
@@ -169,7 +169,7 @@ export class LogTree {
         hi = chi;
       }
       const parts = entry ? `,"entry":{"before":${JSON.stringify(entry.before)},"after":${JSON.stringify(entry.after)}}` : '';
-      return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof}],"checkpoint":${checkpoint}${parts}}`;
+      return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof}${tail}${parts}}`;
     };
   }
 }
