@@ -33,4 +33,12 @@ if (builtIsCurrent()) {
   register();
   ({ main } = await import('../src/cli/main.ts'));
 }
+// A reader that stops early (`covenant audit export | head`) closes the pipe: that ends the
+// command quietly, as it does for other Unix tools, instead of with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 process.exitCode = await main(process.argv.slice(2));

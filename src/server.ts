@@ -57,8 +57,10 @@ export async function startServer(config: ServeConfig): Promise<Running | { diag
 }
 
 async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
-  // Asynchronous: a log line must not hold up an answer; flushed on close.
-  const logger = config.logger ?? pino({ name: 'covenant', level: process.env.COVENANT_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false, minLength: 4096 }));
+  // Asynchronous: a log line must not hold up an answer; flushed on close. Written as it comes
+  // (no minLength): routine requests log at debug, so what is written is news, and a buffer of
+  // 4 KiB had held warnings back for minutes at low traffic.
+  const logger = config.logger ?? pino({ name: 'covenant', level: process.env.COVENANT_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false }));
   const now = (): number => Date.now();
   const paths = dataPaths(config.dataDir);
   const metrics = createMetrics({ defaults: true });

@@ -2,7 +2,7 @@
 // processes: hostile text in exports and on terminals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { cli, tempTree } from './helpers.js';
+import { BIN, cli, tempTree } from './helpers.js';
 import { testServer, type TestServer } from './server-helpers.js';
 
 let s: TestServer;
@@ -68,5 +68,46 @@ describe('terminal output', () => {
     const dir = tempTree({ 'policies/p.yaml': `covenant: { id: t, title: "x${ESC}]0;pwned\u0007" }\npartners: [{ id: "${ESC}[2J" }]\n` });
     const r = cli(['validate', '--policies', `${dir}/policies`, '--rules', `${dir}/policies`]);
     expect(r.stdout + r.stderr).not.toMatch(/[\u001b\u0007]/);
+  });
+});
+
+describe('bodies that are not plain JSON', () => {
+  const post = (headers: Record<string, string>, raw: string) => fetch(`${s.url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${s.keys.belastingdienst}`, ...headers }, body: raw });
+  const body = JSON.stringify({ provider: 'belastingdienst', recipient: 'fiod', dataCategories: ['fiscal.income'], purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c' });
+
+  it('refuses a body sent as another type or compressed with 415, and records the refusal', async () => {
+    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }]) {
+      const r = await post(headers, body);
+      expect(r.status).toBe(415);
+      expect(((await r.json()) as { errors: { message: string }[] }).errors[0]?.message).toMatch(/not supported|only UTF-8/);
+    }
+    expect((await post({ 'content-type': 'application/json; charset=utf-8' }, body)).status).toBe(200);
+    expect((await post({ 'content-type': 'application/problem+json' }, body)).status).toBe(200);
+    const refusals = await s.call('GET', '/v1/decisions?kind=refusal&limit=10', { key: s.keys.auditor });
+    expect(refusals.body.items.some((e: { status: number }) => e.status === 415)).toBe(true);
+  });
+
+  it('refuses a request whose object holds a key twice (JSON.parse would silently keep the last)', async () => {
+    const twice = body.replace('"provider":"belastingdienst"', '"subjectCount":5000,"provider":"belastingdienst","subjectCount":1');
+    const r = await post({ 'content-type': 'application/json' }, twice);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain('`subjectCount` appears twice');
+    // quotes and colons inside strings are no keys
+    const tricky = body.replace('"legalBasis"', '"context":{"note":"he said \\"a\\": no"},"legalBasis"');
+    expect((await post({ 'content-type': 'application/json' }, tricky)).status).toBe(200);
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('ends `covenant audit export | head` quietly, without a stack trace', async () => {
+    for (let i = 0; i < 200; i++) await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: { provider: 'belastingdienst', recipient: 'fiod', dataCategories: ['fiscal.income'], purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c' } });
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'audit', 'export', '--data', s.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(stderr).not.toMatch(/EPIPE|at .*\(/);
+    expect(code).toBe(0);
   });
 });

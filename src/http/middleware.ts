@@ -7,6 +7,7 @@ import { validateIdParam, type Validator } from '../schema/index.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
 import { problem } from './problem.js';
+import { duplicateKey } from '../loader/parse.js';
 
 /** What a route does once the caller is known: answers with a Response, as Hono's handlers do. */
 export type RouteHandler = (c: Context<Env>) => Response | Promise<Response>;
@@ -81,7 +82,7 @@ export async function refusal(
   c: Context<Env>,
   deps: AppDeps,
   route: string,
-  status: 400 | 403 | 413 | 422,
+  status: 400 | 403 | 413 | 415 | 422,
   title: string,
   errors: readonly { path: string; message: string }[],
 ): Promise<Response> {
@@ -134,7 +135,7 @@ export const routeOf = (c: Context): string => `${c.req.method} ${routePath(c) |
 /** Bodies that carry a covenant's files may be larger than a decision request. */
 export const filesLimit = (deps: AppDeps): number => Math.max(deps.bodyLimitBytes, 8 << 20);
 
-export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413; title: string; message: string };
+export type Body = { ok: true; value: unknown } | { ok: false; status: 400 | 413 | 415; title: string; message: string };
 
 const tooLarge = (limit: number): Body => ({ ok: false, status: 413, title: 'request body too large', message: `the body may be at most ${limit} bytes` });
 
@@ -148,9 +149,26 @@ async function chunkedOverLimit(c: Context, limit: number): Promise<boolean> {
   return over;
 }
 
+/**
+ * Why a body's declared type or encoding is not one we read, if it is not: JSON in UTF-8, not
+ * compressed. A body sent as text/plain or gzip was read as JSON before, whatever it meant to be.
+ * No Content-Type at all is taken as JSON, as clients that send none mean it.
+ */
+function mediaTypeProblem(type: string | undefined, encoding: string | undefined): string | undefined {
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return `Content-Encoding \`${encoding}\` is not supported: send the JSON uncompressed`;
+  if (type === undefined) return undefined;
+  const [essence = '', ...params] = type.toLowerCase().split(';').map((p) => p.trim());
+  if (essence !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(essence)) return `Content-Type \`${type}\` is not supported: send \`application/json\``;
+  const charset = params.find((p) => p.startsWith('charset='));
+  if (charset !== undefined && !/^charset="?utf-8"?$/.test(charset)) return `Content-Type \`${type}\`: only UTF-8 is read`;
+  return undefined;
+}
+
 /** Reads a JSON body within the size limit, without trusting Content-Length alone. */
 export async function readJson(c: Context, limit: number): Promise<Body> {
   if (Number(c.req.header('content-length') ?? '0') > limit) return tooLarge(limit);
+  const unsupported = mediaTypeProblem(c.req.header('content-type'), c.req.header('content-encoding'));
+  if (unsupported) return { ok: false, status: 415, title: 'unsupported media type', message: unsupported };
   let text: string;
   try {
     // A body with a Content-Length cannot be longer than it says (HTTP framing); a chunked one can.
@@ -167,9 +185,13 @@ export async function readJson(c: Context, limit: number): Promise<Body> {
   if (text.includes('\uFFFD')) return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid UTF-8, or holds U+FFFD (the replacement character)' };
   // Without replacements the text encodes back to exactly the bytes that were read.
   if (Buffer.byteLength(text, 'utf8') > limit) return tooLarge(limit);
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text);
   } catch {
     return { ok: false, status: 400, title: 'malformed request', message: 'the body is not valid JSON' };
   }
+  const repeated = duplicateKey(text, value);
+  if (repeated !== undefined) return { ok: false, status: 400, title: 'malformed request', message: `the key \`${repeated}\` appears twice in one object: the request is ambiguous` };
+  return { ok: true, value };
 }

@@ -122,3 +122,41 @@ function tooDeep(text: string): { line: number; column: number } | undefined {
   }
   return undefined;
 }
+
+/**
+ * The first key that a JSON text's object holds twice, if any. JSON.parse keeps the last silently
+ * (`subjectCount` 5000 then 1 is 1), which makes a request ambiguous. `parsed` is what JSON.parse
+ * made of `text`: when the text has no more keys than it, none repeats, and the YAML parser, which
+ * finds the duplicate exactly but costs far more, is not asked.
+ */
+export function duplicateKey(text: string, parsed: unknown): string | undefined {
+  // Every key is a string closed by an unescaped quote and followed by a colon; a string's own
+  // quotes are escaped, so this counts keys, and at least every key (a mismatch asks the parser).
+  const inText = text.match(/(?<!\\)"\s*:/g)?.length ?? 0;
+  if (inText === keysIn(parsed)) return undefined;
+  const doc = parseDocument(text, { uniqueKeys: true, schema: 'core', prettyErrors: false });
+  const dup = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (!dup) return undefined;
+  // The error's position is where the repeated key starts: a JSON string.
+  const key = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(dup.pos[0]))?.[0];
+  try {
+    return key === undefined ? 'a key' : String(JSON.parse(key));
+  } catch {
+    return key ?? 'a key';
+  }
+}
+
+function keysIn(value: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  for (let v = stack.pop(); v !== undefined || stack.length > 0; v = stack.pop()) {
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) stack.push(...v);
+    else {
+      const values = Object.values(v);
+      n += values.length;
+      stack.push(...values);
+    }
+  }
+  return n;
+}

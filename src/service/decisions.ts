@@ -19,7 +19,7 @@ export interface DecisionDeps {
 export type Outcome =
   /** `body` is the decision's JSON in UTF-8, as recorded (serialised and encoded once), with its receipt */
   | { readonly status: 200; readonly decision: Decision; readonly body: Uint8Array<ArrayBuffer> }
-  | { readonly status: 400 | 403 | 413 | 422; readonly title: string; readonly errors: readonly RequestError[] }
+  | { readonly status: 400 | 403 | 413 | 415 | 422; readonly title: string; readonly errors: readonly RequestError[] }
   | { readonly status: 503; readonly title: string; readonly errors: readonly RequestError[] };
 
 const unavailable: Extract<Outcome, { status: 503 }> = {
@@ -33,7 +33,7 @@ export async function refuse(
   deps: Pick<DecisionDeps, 'log' | 'now' | 'newId'>,
   caller: Caller,
   route: string,
-  outcome: Extract<Outcome, { status: 400 | 403 | 413 | 422 }>,
+  outcome: Extract<Outcome, { status: 400 | 403 | 413 | 415 | 422 }>,
   request?: unknown,
 ): Promise<Exclude<Outcome, { status: 200 }>> {
   const now = deps.now();

@@ -602,6 +602,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description the body is not JSON (Content-Type) or is compressed (Content-Encoding) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description names an id the covenant does not define, or requestedAt outside the window */
             422: {
                 headers: {
@@ -733,6 +742,15 @@ export interface operations {
             };
             /** @description request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not JSON (Content-Type) or is compressed (Content-Encoding) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
