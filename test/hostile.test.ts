@@ -1,6 +1,6 @@
 // What an outside probe of the service found, each held by a test through real servers, files and
+// processes: hostile text in exports and on terminals, bodies that are not plain JSON, pipes.
 /* eslint-disable no-control-regex -- these tests look for control characters */
-// processes: hostile text in exports and on terminals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { BIN, cli, tempTree } from './helpers.js';
