@@ -16,15 +16,22 @@ import writeFileAtomic from 'write-file-atomic';
 export type State<T> = Low<T>;
 
 /** Writes `text` to `path` so that it survives a power loss once this has returned. */
-export async function writeDurably(path: string, text: string | Buffer, mode?: number): Promise<void> {
-  await writeFileAtomic(path, text, { fsync: true, ...(mode !== undefined && { mode }) });
+export async function writeDurably(path: string, text: string | Buffer, mode = PRIVATE_FILE): Promise<void> {
+  await writeFileAtomic(path, text, { fsync: true, mode });
   await syncDir(dirname(path));
 }
 
-/** Makes a folder and its missing parents, each recorded in the folder above it before returning. */
+/**
+ * The data folder holds who asked what about whom: its folders and files are its owner's alone
+ * (0700, 0600), whatever the umask.
+ */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
+
+/** Makes a folder and its missing parents (owner only), each recorded in the folder above it before returning. */
 export async function makeDir(dir: string): Promise<void> {
   const target = resolve(dir);
-  const first = await mkdir(target, { recursive: true });
+  const first = await mkdir(target, { recursive: true, mode: PRIVATE_DIR });
   if (first === undefined) return;
   for (let d = target; ; d = dirname(d)) {
     await syncDir(dirname(d));

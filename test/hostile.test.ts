@@ -77,7 +77,7 @@ describe('bodies that are not plain JSON', () => {
   const body = JSON.stringify({ provider: 'belastingdienst', recipient: 'fiod', dataCategories: ['fiscal.income'], purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c' });
 
   it('refuses a body sent as another type or compressed with 415, and records the refusal', async () => {
-    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }]) {
+    for (const headers of <Record<string, string>[]>[{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, { 'content-type': 'application/json; charset=latin1' }]) {
       const r = await post(headers, body);
       expect(r.status).toBe(415);
       expect(((await r.json()) as { errors: { message: string }[] }).errors[0]?.message).toMatch(/not supported|only UTF-8/);
@@ -110,5 +110,17 @@ describe('a reader that stops early', () => {
     const code = await new Promise((r) => child.once('exit', r));
     expect(stderr).not.toMatch(/EPIPE|at .*\(/);
     expect(code).toBe(0);
+  });
+});
+
+describe('the data folder', () => {
+  it('is its owner\'s alone: folders 0700, files 0600, whatever the umask', async () => {
+    const { readdirSync, statSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const walk = (p: string): string[] => [p, ...(statSync(p).isDirectory() ? readdirSync(p).flatMap((f) => walk(join(p, f))) : [])];
+    const paths = walk(s.dataDir);
+    expect(paths.some((p) => p.endsWith('tree.hashes'))).toBe(true);
+    expect(paths.some((p) => p.endsWith('.ndjson'))).toBe(true);
+    for (const p of paths) expect([p, statSync(p).mode & 0o077]).toEqual([p, 0]);
   });
 });

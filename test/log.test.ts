@@ -280,8 +280,9 @@ describe('a torn last entry after a crash', () => {
     appendFileSync(file!, '{"kind":"decision","id":"01JD');
     expect((await verifyDirectory(dir)).ok).toBe(false);
     const reopened = await SegmentLog.open(dir);
-    expect(reopened.recovery).toMatchObject({ bytes: 29 });
-    expect(readFileSync(reopened.recovery!.quarantinedTo, 'utf8')).toBe('{"kind":"decision","id":"01JD');
+    // named relative to the log folder: the server's own paths stay out of the log
+    expect(reopened.recovery).toMatchObject({ bytes: 29, file: expect.stringMatching(/^segments\/\d+\.ndjson$/), quarantinedTo: expect.stringMatching(/^quarantine\/torn-\d+\.bin$/) });
+    expect(readFileSync(join(dir, reopened.recovery!.quarantinedTo), 'utf8')).toBe('{"kind":"decision","id":"01JD');
     const page = await reopened.list({ kinds: ['recovery'] }, { limit: 10 });
     expect(page.items).toEqual([expect.objectContaining({ seq: 11, kind: 'recovery', detail: expect.objectContaining({ bytes: 29 }) })]);
     expect(await reopened.verify()).toMatchObject({ ok: true, entries: 11 });

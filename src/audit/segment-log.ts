@@ -5,7 +5,7 @@
 // while the previous fsync ran (group commit), whatever the log's size; memory holds only the
 // queue and a few facts per segment. lowdb keeps the small manifest (the checkpoint of the head).
 import { open, readdir, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { devNull } from 'node:os';
 import { constants as fsConstants, write } from 'node:fs';
 import { createHash, getRandomValues, hash as digest } from 'node:crypto';
@@ -13,7 +13,7 @@ import { decodeTime, monotonicFactory } from 'ulid';
 import { GENESIS, draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
-import { makeDir, openState, syncDir, writeDurably, type State } from '../small-state.js';
+import { PRIVATE_FILE, makeDir, openState, syncDir, writeDurably, type State } from '../small-state.js';
 import { TreeStore } from './tree-store.js';
 import { LogTree, leafIn, leafOfLine, type EntryParts } from './log-tree.js';
 import type { NoteSigner } from './note.js';
@@ -137,7 +137,7 @@ export class SegmentLog implements DecisionLog {
     if (segments.length === 0 && !options.readOnly) segments.push({ file: join(segDir, name(1)), firstSeq: 1 });
     const active = segments[segments.length - 1];
     // A read-only log of nothing has no file to hold open; the null device stands in.
-    const fh = await open(active?.file ?? devNull, options.readOnly ? 'r' : APPEND_DURABLY);
+    const fh = await open(active?.file ?? devNull, options.readOnly ? 'r' : APPEND_DURABLY, PRIVATE_FILE);
     const size = (await fh.stat()).size;
     if (size === 0 && !options.readOnly) await syncDir(segDir);
     const tree = options.readOnly || opts.tree === false ? undefined : await openTree(dir, segments, head.seq, manifest.data, opts.signer);
@@ -276,7 +276,7 @@ export class SegmentLog implements DecisionLog {
   private async rotate(firstSeq: number): Promise<void> {
     await this.fh.close();
     const file = join(this.dir, 'segments', name(firstSeq));
-    this.fh = await open(file, APPEND_DURABLY);
+    this.fh = await open(file, APPEND_DURABLY, PRIVATE_FILE);
     this.size = 0;
     this.segments.push({ file, firstSeq });
     await syncDir(join(this.dir, 'segments'));
@@ -737,7 +737,8 @@ async function setAsideTornTail(dir: string, file: string, now: number): Promise
     const w = await open(file, 'r+');
     await w.datasync();
     await w.close();
-    return { file, bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex'), quarantinedTo };
+    // Paths relative to the log folder: the entry is for auditors, the server's layout is not.
+    return { file: relative(dir, file), bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex'), quarantinedTo: relative(dir, quarantinedTo) };
   } finally {
     await fh.close();
   }

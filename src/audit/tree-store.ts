@@ -8,6 +8,7 @@
 // after that again (SegmentLog.open).
 import { closeSync, fdatasync, ftruncateSync, fstatSync, openSync, readSync, write } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_FILE } from '../small-state.js';
 import { CompactRange, consistencyProof, inclusionProof, storedCount, storedIndex, subtreeHash, type NodeSource } from './merkle.js';
 
 const HASH = 32;
@@ -43,7 +44,7 @@ export class TreeStore {
    * after it. When the file holds fewer, it starts again from nothing: the log adds its entries.
    */
   static open(dir: string, leaves: number): TreeStore {
-    const fd = openSync(join(dir, 'tree.hashes'), 'a+');
+    const fd = openSync(join(dir, 'tree.hashes'), 'a+', PRIVATE_FILE);
     closeSync(fd);
     const rw = openSync(join(dir, 'tree.hashes'), 'r+');
     const inFile = Math.floor(fstatSync(rw).size / HASH);
