@@ -279,6 +279,9 @@ describe('routes and plumbing', () => {
         { method: 'DELETE', path: '(no route)', status: 405, role: undefined },
         { method: 'GET', path: '/healthz', status: 200, role: undefined },
       ]);
+      // a refused request names the client's address; a routine one does not need to
+      const clients = lines.filter((l) => l.msg === 'request').map((l) => l.client);
+      expect(clients).toEqual([undefined, '127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', undefined]);
       const all = JSON.stringify(lines);
       for (const key of Object.values(t.keys)) expect(all).not.toContain(key.slice('cov_0123456789abcdef_'.length));
       expect(all).not.toContain(secret);

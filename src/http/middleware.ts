@@ -67,11 +67,19 @@ function accessLog(deps: AppDeps, c: Context<Env>, res: Response, started: numbe
   const level = res.status < 400 ? 'debug' : 'info';
   if (!deps.logger.isLevelEnabled(level)) return res;
   const caller = c.get('caller');
+  // Who sent what was refused: the client's address (a failed sign-in is news for whoever watches).
+  const client = res.status >= 400 ? clientAddress(c) : undefined;
   deps.logger[level](
-    { method: c.req.method, path: routePath(c) || '(no route)', status: res.status, ms: performance.now() - started, ...(caller && { keyId: caller.keyId, role: caller.role }) },
+    { method: c.req.method, path: routePath(c) || '(no route)', status: res.status, ms: performance.now() - started, ...(caller && { keyId: caller.keyId, role: caller.role }), ...(client && { client }) },
     'request',
   );
   return res;
+}
+
+/** The peer's address, from Node's socket (the service is meant to be reached directly or through a proxy that logs its own). */
+function clientAddress(c: Context<Env>): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
 }
 
 /**
