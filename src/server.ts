@@ -30,6 +30,8 @@ export interface ServeConfig {
   readonly logKey?: string;
   /** false: no Merkle tree and no receipts; only `npm run bench:http` sets it, to measure what they cost */
   readonly receipts?: boolean;
+  /** connections held at once; more wait in the kernel's backlog, then are refused */
+  readonly maxConnections?: number;
   readonly logger?: Logger;
 }
 
@@ -151,6 +153,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   let server: ServerType;
   try {
     server = await listen(app.fetch, config.port, config.host);
+    server.maxConnections = config.maxConnections ?? MAX_CONNECTIONS;
   } catch (e) {
     await stopBeside();
     throw e;
@@ -198,6 +201,14 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   };
 }
 
+/**
+ * Connections that send nothing, or their headers a byte at a time, must not hold the service's
+ * sockets (slowloris): a request's headers within 10 s, the whole request within 30 s, checked
+ * every second; an idle keep-alive connection closes after 5 s; at most MAX_CONNECTIONS at once.
+ */
+const MAX_CONNECTIONS = 1000;
+const SERVER_OPTIONS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 } as const;
+
 /** Listens, or rejects with a message a person can act on (the port is taken, or not ours to use). */
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
@@ -208,7 +219,7 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
       else if (e.code === 'EADDRNOTAVAIL') reject(new Error(`${host} is not an address of this machine`));
       else reject(e);
     };
-    const s = serveHttp({ fetch, port, hostname: host }, () => {
+    const s = serveHttp({ fetch, port, hostname: host, serverOptions: SERVER_OPTIONS }, () => {
       s.off('error', failed);
       resolve(s);
     });

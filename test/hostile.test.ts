@@ -124,3 +124,37 @@ describe('the data folder', () => {
     for (const p of paths) expect([p, statSync(p).mode & 0o077]).toEqual([p, 0]);
   });
 });
+
+describe('connections that hold the service', () => {
+  it('closes a connection that sends its headers too slowly, and holds no more connections than allowed', async () => {
+    const { connect } = await import('node:net');
+    const { serveProcess } = await import('./server-helpers.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { child, url } = await serveProcess(mkdtempSync(join(tmpdir(), 'covenant-conn-')), ['--max-connections', '3']);
+    const port = Number(new URL(url).port);
+    const open = () =>
+      new Promise<{ closedAt: Promise<number>; socket: import('node:net').Socket }>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => resolve({ socket, closedAt: new Promise((r) => socket.once('close', () => r(Date.now()))) }));
+        socket.on('error', () => undefined);
+        socket.resume(); // read what comes (a 408), so that the close is seen
+      });
+    try {
+      const started = Date.now();
+      const slow = await open();
+      slow.socket.write('POST /v1/decisions HTTP/1.1\r\nHost: x\r\n'); // and never the rest
+      const [, b] = [await open(), await open()];
+      const extra = await open();
+      // beyond the limit: closed at once
+      expect((await extra.closedAt) - started).toBeLessThan(3000);
+      expect(b.socket.destroyed).toBe(false);
+      // the slow one: closed once its headers are overdue (10 s, checked every second)
+      const slowClosed = (await slow.closedAt) - started;
+      expect(slowClosed).toBeGreaterThan(8000);
+      expect(slowClosed).toBeLessThan(14000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});

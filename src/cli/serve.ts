@@ -12,6 +12,7 @@ export interface ServeFlags extends FolderFlags {
   bodyLimit?: string;
   retentionDays?: string;
   logKey?: string;
+  maxConnections?: string;
 }
 
 /** Configuration from flags, then environment, then defaults; checked before anything starts. */
@@ -28,6 +29,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
   const body = int('--body-limit (or COVENANT_BODY_LIMIT)', flags.bodyLimit ?? io.env.COVENANT_BODY_LIMIT, 64 * 1024, 1024, 16 << 20);
   const retentionText = flags.retentionDays ?? io.env.COVENANT_RETENTION_DAYS;
   const retention = retentionText === undefined || retentionText === '' ? undefined : int('--retention-days (or COVENANT_RETENTION_DAYS)', retentionText, 0, 1, 36_500);
+  const maxConnections = int('--max-connections (or COVENANT_MAX_CONNECTIONS)', flags.maxConnections ?? io.env.COVENANT_MAX_CONNECTIONS, 1000, 1, 1_000_000);
   const host = flags.host ?? io.env.HOST ?? '127.0.0.1';
   const logKey = flags.logKey ?? (io.env.COVENANT_LOG_KEY || undefined);
   if (errors.length > 0) return { ok: false, errors };
@@ -42,6 +44,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       bodyLimitBytes: body,
       ...(retention !== undefined && { retentionDays: retention }),
       ...(logKey !== undefined && { logKey }),
+      maxConnections,
       // undocumented on purpose: answers without receipts break the contract; the bench compares
       ...(io.env.COVENANT_BENCH_WITHOUT_RECEIPTS === '1' && { receipts: false }),
     },
