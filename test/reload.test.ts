@@ -1,6 +1,7 @@
 // The rule folders as deploys change them: a folder replaced by another is followed, and so are
 // later edits to it. Run as its own process, as an operator runs it.
-import { cpSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,53 @@ describe('a rules folder replaced by another, as a deploy swaps folders', () => 
         const under = all.items.filter((e) => e.kind === 'decision' && e.policyVersion === p.policyVersion);
         expect(under.every((d) => d.seq > p.seq)).toBe(true);
       }
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+});
+
+describe('a rule file saved in any way', () => {
+  it('is served as it is on disk within 2 s: in place, renamed over (sed -i), rsync-style with its old mtime, git checkout, and in place again after those', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-save-'));
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.email=t@example', '-c', 'user.name=t', ...args], { stdio: 'ignore' });
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-qm', 'covenant');
+    const dataDir = join(dir, 'data');
+    const keys = await KeyStore.open(dataPaths(dataDir).keys);
+    const partner = (await keys.add({ role: 'partner', partner: 'belastingdienst' }, new Date())).key;
+    const { child, url } = await serveProcess(dataDir, ['--policies', join(dir, 'policies'), '--rules', join(dir, 'rules')]);
+    const file = join(dir, 'rules', 'fiscal.yaml');
+    const original = readFileSync(file, 'utf8');
+    const withDays = (days: number) => original.replace('- { type: retention, days: 365 }', `- { type: retention, days: ${days} }`);
+    const retention = async (): Promise<number> => {
+      const d = (await (await fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${partner}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) })).json()) as { obligations: { type: string; days?: number }[] };
+      return d.obligations.find((o) => o.type === 'retention')?.days ?? -1;
+    };
+    const served = (days: number) => waitFor(async () => ((await retention()) === days ? true : undefined), 2500);
+    try {
+      expect(await retention()).toBe(365);
+      const renameOver = (text: string, mtime?: Date) => {
+        const tmp = join(dir, 'rules', '.fiscal.yaml.tmp');
+        writeFileSync(tmp, text);
+        if (mtime) utimesSync(tmp, mtime, mtime);
+        renameSync(tmp, file);
+      };
+      renameOver(withDays(366)); // as sed -i and many editors save
+      await served(366);
+      writeFileSync(file, withDays(367)); // in place, after a rename: the case that was missed
+      await served(367);
+      renameOver(withDays(368), new Date('2020-01-01')); // as rsync does, keeping the source's old mtime
+      await served(368);
+      git('checkout', '--', 'rules/fiscal.yaml');
+      await served(365);
+      writeFileSync(file, withDays(369));
+      await served(369);
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -2,10 +2,11 @@
 // A valid change is swapped in with one assignment, so a request sees one version or the other,
 // never a mix; an invalid change leaves the last valid version serving and keeps its errors.
 import { statSync, watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Covenant } from '../domain/covenant.js';
 import type { Diagnostic, ParsedDocument } from '../domain/types.js';
 import { hasErrors } from '../compile/index.js';
-import { loadCovenant, type Folders } from './files.js';
+import { listFiles, loadCovenant, type Folders } from './files.js';
 
 export interface Version {
   readonly covenant: Covenant;
@@ -37,6 +38,8 @@ export class PolicySource {
   private poll: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadResult> | undefined;
   private rejected: Rejected | undefined;
+  /** what the folders' files looked like at the last check: path, inode, size and ctime of each */
+  private seen: string | undefined;
 
   private constructor(readonly folders: Folders, private version: Version, private readonly options: PolicySourceOptions) {}
 
@@ -86,8 +89,14 @@ export class PolicySource {
    * follows the folder, not its path: when a deploy moves a new folder into place, the old watcher
    * hears nothing more. So each folder's inode is checked at every change and every two seconds,
    * and a folder that was replaced, or that was missing and is back, is watched anew and reloaded.
+   *
+   * Watchers also miss changes: Node's recursive watch on Linux follows each file's inode, so once
+   * a file was saved by renaming a new one over it (sed -i, many editors, rsync), later writes to
+   * it went unheard and the service decided by an old version. So every second the files' inode,
+   * size and ctime (which no tool can set back) are compared with the last check too, and any
+   * difference reloads: whatever way a file is saved, the service follows within about a second.
    */
-  watch(debounceMs = 200): void {
+  watch(debounceMs = 200, pollMs = 1000): void {
     const schedule = (): void => {
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
@@ -96,8 +105,33 @@ export class PolicySource {
       }, debounceMs);
     };
     this.rearm(schedule);
-    this.poll = setInterval(() => this.rearm(schedule), 2000);
+    void this.fingerprint().then((f) => (this.seen ??= f), () => undefined);
+    let checking = false;
+    this.poll = setInterval(() => {
+      this.rearm(schedule);
+      if (checking) return;
+      checking = true;
+      void this.fingerprint()
+        .then((f) => {
+          if (this.seen !== undefined && f !== this.seen) schedule();
+          this.seen = f;
+        }, () => undefined)
+        .finally(() => (checking = false));
+    }, pollMs);
     this.poll.unref();
+  }
+
+  /** The folders' data files as they are on disk: each path with its inode, size and ctime. */
+  private async fingerprint(): Promise<string> {
+    const parts: string[] = [];
+    for (const dir of new Set([this.folders.policies, this.folders.rules])) {
+      const files = await listFiles(dir).catch(() => [] as string[]);
+      for (const f of files) {
+        const st = await stat(f).catch(() => undefined);
+        parts.push(st ? `${f}\u0000${st.ino}\u0000${st.size}\u0000${st.ctimeMs}` : `${f}\u0000gone`);
+      }
+    }
+    return parts.join('\n');
   }
 
   /** Watches anew each folder whose path now holds another folder (or none). */
