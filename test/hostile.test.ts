@@ -158,3 +158,19 @@ describe('connections that hold the service', () => {
     }
   }, 30_000);
 });
+
+describe('a partner filling the disk with refusals', () => {
+  it('is answered with at most 20 errors and the count of the rest, and the log keeps the start of the body, its size and its hash', async () => {
+    const { createHash } = await import('node:crypto');
+    const body = { provider: 'belastingdienst', recipient: 'fiod', dataCategories: Array.from({ length: 10_000 }, (_, i) => i), purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c' };
+    const raw = JSON.stringify(body);
+    const r = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toHaveLength(21);
+    expect(r.body.errors[20].message).toMatch(/^and \d+ more errors$/);
+    expect(JSON.stringify(r.body).length).toBeLessThan(8_000);
+    const [entry] = (await s.call('GET', '/v1/decisions?kind=refusal&limit=1', { key: s.keys.auditor })).body.items;
+    expect(entry.request).toEqual({ truncated: true, bytes: raw.length, sha256: `sha256:${createHash('sha256').update(raw).digest('hex')}`, start: raw.slice(0, 4096) });
+    expect(JSON.stringify(entry).length).toBeLessThan(12_000);
+  });
+});

@@ -1,5 +1,6 @@
 // The use case shared by HTTP and CLI: decide, record, then answer. The one place that orders
 // decide -> append -> answer: no decision leaves before it is durably in the log.
+import { createHash } from 'node:crypto';
 import type { Covenant } from '../domain/covenant.js';
 import type { Decision, RequestError } from '../domain/types.js';
 import { checkIds, decisionJson, evaluate, exchangeTime, parseRequest } from '../engine/index.js';
@@ -37,6 +38,7 @@ export async function refuse(
   request?: unknown,
 ): Promise<Exclude<Outcome, { status: 200 }>> {
   const now = deps.now();
+  const bounded = { ...outcome, errors: boundErrors(outcome.errors) };
   const draft: EntryDraft = {
     kind: 'refusal',
     id: deps.newId(now),
@@ -44,15 +46,28 @@ export async function refuse(
     caller,
     route,
     status: outcome.status,
-    errors: outcome.errors,
+    errors: bounded.errors,
     ...(request !== undefined && { request: recordable(request) }),
   };
   try {
     await deps.log.append(draft);
-    return outcome;
+    return bounded;
   } catch {
     return unavailable;
   }
+}
+
+/**
+ * At most this many errors are answered and recorded, then how many more there were: a 40 KB body
+ * of 20,000 wrong numbers was answered with 1.2 MB of errors and wrote as much to the log.
+ */
+const MAX_ERRORS = 20;
+/** A refused body is recorded whole up to this size (as JSON); beyond it, its start, size and sha256. */
+const MAX_RECORDED = 4096;
+
+function boundErrors(errors: readonly RequestError[]): readonly RequestError[] {
+  if (errors.length <= MAX_ERRORS) return errors;
+  return [...errors.slice(0, MAX_ERRORS), { path: '', message: `and ${errors.length - MAX_ERRORS} more errors` }];
 }
 
 /** Deeper than any request the schemas accept, and far shallower than JSON.stringify's limit. */
@@ -69,6 +84,11 @@ function recordable(body: unknown): unknown {
     if (typeof next.value !== 'object' || next.value === null) continue;
     if (next.depth === MAX_DEPTH) return `(not recorded: nested more than ${MAX_DEPTH} levels deep)`;
     for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  const text = JSON.stringify(body);
+  if (text.length > MAX_RECORDED) {
+    // Bounded, so that refusals cannot fill the disk, and still identifiable: its size and hash.
+    return { truncated: true, bytes: Buffer.byteLength(text, 'utf8'), sha256: `sha256:${createHash('sha256').update(text).digest('hex')}`, start: text.slice(0, MAX_RECORDED) };
   }
   return body;
 }
