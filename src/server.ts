@@ -14,6 +14,7 @@ import type { Diagnostic } from './domain/types.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { answerClientError } from './http/client-error.js';
+import { DEFAULT_THROTTLE, Throttle, type ThrottleOptions } from './http/throttle.js';
 import { ReviewThread } from './service/review-thread.js';
 import { dataPaths } from './data-paths.js';
 
@@ -32,6 +33,8 @@ export interface ServeConfig {
   readonly receipts?: boolean;
   /** connections held at once; more wait in the kernel's backlog, then are refused */
   readonly maxConnections?: number;
+  /** per-key limits: refusals a second before a key is answered 429 (default 20), requests a second (default none) */
+  readonly throttle?: ThrottleOptions;
   readonly logger?: Logger;
 }
 
@@ -123,6 +126,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   const pruneTimer = setInterval(() => void prune(), 3_600_000);
   pruneTimer.unref();
 
+  const throttle = new Throttle(config.throttle ?? DEFAULT_THROTTLE, log, now);
   const review = new ReviewThread(log, paths.log, (reason) => logger.warn({ reason }, 'reviewing or verifying on the service thread: the review thread failed'));
   const app = createApp({
     log,
@@ -135,6 +139,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     bodyLimitBytes: config.bodyLimitBytes,
     logKey: signer.verifierKey,
     receipts,
+    throttle,
     metrics,
     logger,
     review,
@@ -146,6 +151,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     clearInterval(keyPoll);
     clearInterval(pruneTimer);
     source.close();
+    await throttle.close();
     await review.close();
     await log.close();
     await lock.release();

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { BIN, cli, tempTree } from './helpers.js';
-import { testServer, type TestServer } from './server-helpers.js';
+import { exampleRequest, testServer, type TestServer } from './server-helpers.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -172,5 +172,31 @@ describe('a partner filling the disk with refusals', () => {
     const [entry] = (await s.call('GET', '/v1/decisions?kind=refusal&limit=1', { key: s.keys.auditor })).body.items;
     expect(entry.request).toEqual({ truncated: true, bytes: raw.length, sha256: `sha256:${createHash('sha256').update(raw).digest('hex')}`, start: raw.slice(0, 4096) });
     expect(JSON.stringify(entry).length).toBeLessThan(12_000);
+  });
+});
+
+describe('a key whose requests keep being refused', () => {
+  it('is answered 429 with Retry-After once over its limit, recorded in aggregate, while other keys go on', async () => {
+    const t = await testServer({ throttle: { refusalsPerSecond: 5, requestsPerSecond: 0 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await t.call('POST', '/v1/decisions', { key: t.keys.douane, body: { provider: 'douane' } })).status);
+      expect(statuses.slice(0, 10).every((x) => x === 400)).toBe(true);
+      const limited = statuses.filter((x) => x === 429).length;
+      expect(limited).toBeGreaterThan(20);
+      const r = await t.call('POST', '/v1/decisions', { key: t.keys.douane, body: { provider: 'douane' } });
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // another key is not held back
+      expect((await t.call('POST', '/v1/decisions', { key: t.keys.belastingdienst, body: exampleRequest })).status).toBe(200);
+      // every 429 is in the log, in aggregate: the counts add up to those answered
+      await new Promise((res) => setTimeout(res, 1500));
+      const entries = (await t.call('GET', '/v1/decisions?kind=refusal&limit=1000', { key: t.keys.auditor })).body.items as { status: number; errors: { message: string }[] }[];
+      const counted = entries.filter((e) => e.status === 429).reduce((n, e) => n + Number(/^(\d+) request/.exec(e.errors[0]?.message ?? '')?.[1]), 0);
+      expect(counted).toBe(limited + 1);
+      expect(entries.filter((e) => e.status === 429).length).toBeLessThan(limited / 2);
+    } finally {
+      await t.server.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import { startServer, dataPaths, type Running } from '../src/server.js';
 import { KeyStore } from '../src/keys/store.js';
 import type { Role } from '../src/audit/types.js';
+import type { ThrottleOptions } from '../src/http/throttle.js';
 import { BIN, ROOT } from './helpers.js';
 
 export interface TestServer {
@@ -17,7 +18,7 @@ export interface TestServer {
   call(method: string, path: string, options?: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export async function testServer(options: { policies?: string; rules?: string; dataDir?: string; maxSkewMs?: number; logger?: Logger } = {}): Promise<TestServer> {
+export async function testServer(options: { policies?: string; rules?: string; dataDir?: string; maxSkewMs?: number; logger?: Logger; throttle?: ThrottleOptions } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'covenant-data-'));
   const store = await KeyStore.open(dataPaths(dataDir).keys);
   const keys: Record<string, string> = {};
@@ -37,6 +38,7 @@ export async function testServer(options: { policies?: string; rules?: string; d
     maxSkewMs: options.maxSkewMs ?? 300_000,
     bodyLimitBytes: 64 * 1024,
     logger: options.logger ?? pino({ level: 'silent' }),
+    ...(options.throttle && { throttle: options.throttle }),
   });
   if (!('url' in server)) throw new Error(`server did not start: ${JSON.stringify(server.diagnostics)}`);
   const call: TestServer['call'] = async (method, path, o = {}) => {

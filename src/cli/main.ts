@@ -73,6 +73,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--max-skew-seconds <n>', 'how far requestedAt of a decision may lie from the clock (env COVENANT_MAX_SKEW_SECONDS; default 300)')
     .option('--body-limit <bytes>', 'largest request body (env COVENANT_BODY_LIMIT; default 65536)')
     .option('--retention-days <n>', 'prune log entries older than this, keeping the chain verifiable (env COVENANT_RETENTION_DAYS; default: keep all)')
+    .option('--refusal-limit <n>', 'refused requests a second a key may cause before it is answered 429 (env COVENANT_REFUSAL_LIMIT; default 20; 0 none)')
+    .option('--rate-limit <n>', 'requests a second a key may make (env COVENANT_RATE_LIMIT; default 0: no limit)')
     .option('--max-connections <n>', 'connections held at once (env COVENANT_MAX_CONNECTIONS; default 1000)')
     .option('--log-key <file>', 'the key that signs the log\'s checkpoints, from `covenant log-key init` (env COVENANT_LOG_KEY; default: one made in the data folder, with a warning)')
     .action(async (opts) => {

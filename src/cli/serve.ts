@@ -13,6 +13,8 @@ export interface ServeFlags extends FolderFlags {
   retentionDays?: string;
   logKey?: string;
   maxConnections?: string;
+  refusalLimit?: string;
+  rateLimit?: string;
 }
 
 /** Configuration from flags, then environment, then defaults; checked before anything starts. */
@@ -30,6 +32,8 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
   const retentionText = flags.retentionDays ?? io.env.COVENANT_RETENTION_DAYS;
   const retention = retentionText === undefined || retentionText === '' ? undefined : int('--retention-days (or COVENANT_RETENTION_DAYS)', retentionText, 0, 1, 36_500);
   const maxConnections = int('--max-connections (or COVENANT_MAX_CONNECTIONS)', flags.maxConnections ?? io.env.COVENANT_MAX_CONNECTIONS, 1000, 1, 1_000_000);
+  const refusalsPerSecond = int('--refusal-limit (or COVENANT_REFUSAL_LIMIT)', flags.refusalLimit ?? io.env.COVENANT_REFUSAL_LIMIT, 20, 0, 1_000_000);
+  const requestsPerSecond = int('--rate-limit (or COVENANT_RATE_LIMIT)', flags.rateLimit ?? io.env.COVENANT_RATE_LIMIT, 0, 0, 1_000_000);
   const host = flags.host ?? io.env.HOST ?? '127.0.0.1';
   const logKey = flags.logKey ?? (io.env.COVENANT_LOG_KEY || undefined);
   if (errors.length > 0) return { ok: false, errors };
@@ -45,6 +49,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       ...(retention !== undefined && { retentionDays: retention }),
       ...(logKey !== undefined && { logKey }),
       maxConnections,
+      throttle: { refusalsPerSecond, requestsPerSecond },
       // undocumented on purpose: answers without receipts break the contract; the bench compares
       ...(io.env.COVENANT_BENCH_WITHOUT_RECEIPTS === '1' && { receipts: false }),
     },

@@ -4,6 +4,7 @@ import type { Caller, DecisionLog, ListFilter, Page, Role, Verification } from '
 import type { PolicyArchive } from '../audit/policy-archive.js';
 import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
+import type { Throttle } from './throttle.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
 import type { Report } from '../service/report.js';
 import type { ExportDigest } from '../service/export.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly logKey?: string;
   /** false only to measure what receipts cost (`npm run bench:http`) */
   readonly receipts?: boolean;
+  /** per-key limits on refusals and requests; none when absent */
+  readonly throttle?: Throttle;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** the work of POST /v1/policy/validate and /impact, and of GET /v1/decisions (listing), /v1/audit/verify, /report and /export and /export/digest; the service gives it a thread of its own */

@@ -24,6 +24,8 @@ export function guarded(deps: AppDeps, roles: readonly Role[], handler: RouteHan
   return logged(deps, function guard(c) {
     const caller = identify(deps, c);
     if (caller instanceof Response) return caller;
+    const wait = deps.throttle?.admit(caller) ?? 0;
+    if (wait > 0) return limited(c, deps, caller, wait);
     if (!roles.includes(caller.role)) {
       return refusal(c, deps, routeOf(c), 403, 'forbidden', [
         { path: '', message: `role \`${caller.role}\` may not use this route; it needs ${roles.map((r) => `\`${r}\``).join(' or ')}` },
@@ -63,10 +65,25 @@ export function logged(deps: AppDeps, handler: RouteHandler): RouteHandler {
   };
 }
 
+/** A 429 for a key over its limit, recorded in aggregate (src/http/throttle.ts). */
+async function limited(c: Context<Env>, deps: AppDeps, caller: Caller, waitMs: number): Promise<Response> {
+  try {
+    await deps.throttle?.limited(caller, routeOf(c));
+  } catch {
+    return problem(c, 503, 'the refusal could not be recorded', [{ path: '', message: 'the decision log is not writable. Try again later' }]);
+  }
+  deps.metrics.refusals.inc({ status: '429' });
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return problem(c, 429, 'too many requests', [{ path: '', message: `this key is over its limit (too many refused requests, or too many requests); try again in ${seconds} s` }], { 'retry-after': String(seconds) });
+}
+
+const REFUSED = new Set([400, 403, 413, 415, 422]);
+
 function accessLog(deps: AppDeps, c: Context<Env>, res: Response, started: number): Response {
+  const caller = c.get('caller');
+  if (caller && REFUSED.has(res.status)) deps.throttle?.refused(caller);
   const level = res.status < 400 ? 'debug' : 'info';
   if (!deps.logger.isLevelEnabled(level)) return res;
-  const caller = c.get('caller');
   // Who sent what was refused: the client's address (a failed sign-in is news for whoever watches).
   const client = res.status >= 400 ? clientAddress(c) : undefined;
   deps.logger[level](
