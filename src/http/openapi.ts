@@ -24,6 +24,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'request body too large',
   415: 'the body is not JSON (Content-Type) or is compressed (Content-Encoding)',
   422: 'names an id the covenant does not define, or requestedAt outside the window',
+  429: 'this key is over its limit of refusals or requests; see Retry-After',
   503: 'the log cannot record; nothing was decided',
 };
 
@@ -43,7 +44,7 @@ export function openApiDocument(): object {
     security: secured,
     parameters: queryParams('decideQuery'),
     requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DecisionRequest' } } } },
-    responses: { '200': json({ $ref: '#/components/schemas/Decision' }, 'the decision, recorded before it was sent, with its receipt'), ...problems(400, 401, 403, 413, 415, 422, 503) },
+    responses: { '200': json({ $ref: '#/components/schemas/Decision' }, 'the decision, recorded before it was sent, with its receipt'), ...problems(400, 401, 403, 413, 415, 422, 429, 503) },
   });
   return {
     openapi: '3.1.0',

@@ -620,6 +620,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description this key is over its limit of refusals or requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description the log cannot record; nothing was decided */
             503: {
                 headers: {
@@ -760,6 +769,15 @@ export interface operations {
             };
             /** @description names an id the covenant does not define, or requestedAt outside the window */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this key is over its limit of refusals or requests; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
