@@ -42,9 +42,16 @@ const ENCODED_MAX = 8192;
 
 export class LogTree {
   private published: Signed | undefined;
+  /** signed, but not every entry it covers is durable yet: given out once they are */
+  private held: Signed | undefined;
   private durable = 0;
-  private signing: Promise<void> | undefined;
+  /** the largest size that an answer waits for, or will: signing goes on until it is covered */
+  private wanted = 0;
+  private signing = false;
   private waiting: Waiter[] = [];
+  private failure: Error | undefined;
+  /** the log failed a write: the tree holds leaves the log does not, so only durable ones are signed */
+  private broken = false;
   private readonly encoded = new Map<number, string>();
 
   constructor(
@@ -67,53 +74,91 @@ export class LogTree {
     return this.published;
   }
 
-  /** Entries up to `size` are durable: checkpoints may cover them. */
-  markDurable(size: number): void {
-    this.durable = Math.max(this.durable, size);
+  /**
+   * Adds a group commit's leaves before it is written. When its answers want receipts, the
+   * checkpoint that covers them is signed now, while the entries are written: an answer then waits
+   * for the slower of the two, not for both one after the other.
+   */
+  grow(leaves: readonly Buffer[], receipts: boolean): void {
+    this.store.append(leaves);
+    if (!receipts) return;
+    this.wanted = Math.max(this.wanted, this.store.count);
+    this.kick();
   }
 
-  /** A signed checkpoint that covers the first `size` entries, once there is one. */
+  /** Entries up to `size` are durable: a checkpoint that covers no more may be given out. */
+  markDurable(size: number): void {
+    this.durable = Math.max(this.durable, size);
+    this.release();
+  }
+
+  /** A signed checkpoint that covers the first `size` (durable) entries, once there is one. */
   covering(size: number): Promise<Signed> {
     const p = this.published;
     if (p && p.size >= size) return Promise.resolve(p);
     if (!this.signer) return Promise.reject(new Error('the log has no key to sign checkpoints with'));
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ size, resolve, reject });
+      this.wanted = Math.max(this.wanted, size);
       this.kick();
     });
   }
 
-  /** Whether any answer still waits for a checkpoint. */
-  idle(): boolean {
-    return this.signing === undefined && this.waiting.length === 0;
+  /**
+   * The log failed to write entries that the tree already holds: a checkpoint over them must never
+   * be given out. Answers of entries that are durable still get one, over those alone.
+   */
+  writeFailed(): void {
+    this.broken = true;
+    if (this.held && this.held.size > this.durable) this.held = undefined;
+    this.kick();
   }
 
-  // INVARIANT: one signature at a time; it covers every entry durable when it starts.
+  /** Whether any answer still waits for a checkpoint. */
+  idle(): boolean {
+    return !this.signing && this.waiting.length === 0;
+  }
+
+  /** Gives out the held checkpoint once what it covers is durable, to every answer it covers. */
+  private release(): void {
+    const h = this.held;
+    if (!h || h.size > this.durable) return;
+    this.held = undefined;
+    if (!this.published || h.size >= this.published.size) this.published = h;
+    const ready = this.waiting.filter((w) => w.size <= h.size);
+    this.waiting = this.waiting.filter((w) => w.size > h.size);
+    for (const w of ready) w.resolve(h);
+    this.kick();
+  }
+
+  // INVARIANT: one signature at a time, over every entry appended when it starts; it is given out
+  // only once they are all durable (release). A signature that failed fails every waiting answer.
   private kick(): void {
-    if (this.signing || this.waiting.length === 0 || !this.signer) return;
+    if (this.signing || this.held || !this.signer) return;
+    const covered = this.published?.size ?? -1;
+    if (this.wanted <= covered && this.waiting.length === 0) return;
     const signer = this.signer;
-    const size = this.durable;
-    const rootHash = this.store.rootAt(size).toString('base64');
-    this.signing = signer
-      .signNote(checkpointText(signer.name, size, rootHash))
-      .then(
-        (note) => {
-          const signed: Signed = { size, rootHash, note };
-          if (!this.published || size >= this.published.size) this.published = signed;
-          const [ready, rest] = [this.waiting.filter((w) => w.size <= size), this.waiting.filter((w) => w.size > size)];
-          this.waiting = rest;
-          for (const w of ready) w.resolve(signed);
-        },
-        (e: Error) => {
-          const failed = this.waiting;
-          this.waiting = [];
-          for (const w of failed) w.reject(e);
-        },
-      )
-      .finally(() => {
-        this.signing = undefined;
-        this.kick();
-      });
+    const size = this.broken ? this.durable : this.store.count;
+    if (size <= covered) return;
+    const rootHash = (this.broken ? this.store.rootAt(size) : this.store.root()).toString('base64');
+    this.signing = true;
+    signer.signNote(checkpointText(signer.name, size, rootHash)).then(
+      (note) => {
+        this.signing = false;
+        // signed over entries whose write then failed: never given out
+        if (this.broken && size > this.durable) return this.kick();
+        this.held = { size, rootHash, note };
+        this.release();
+      },
+      (e: Error) => {
+        this.signing = false;
+        this.failure = e;
+        const failed = this.waiting;
+        this.waiting = [];
+        for (const w of failed) w.reject(e);
+      },
+    );
   }
 
   /** Signs a checkpoint of the durable entries now (at open: the checkpoint route has one at once). */

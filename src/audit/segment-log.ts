@@ -222,7 +222,7 @@ export class SegmentLog implements DecisionLog {
         // takes no more entries: reopening cuts the tree back to what the log holds.
         if (this.tree) {
           await this.tree.store.room(leaves.length);
-          this.tree.store.append(leaves);
+          this.tree.grow(leaves, batch.some((p) => p.wants !== 'entry'));
         }
         if (this.size > 0 && this.size + bytes.length > this.options.segmentBytes) await this.rotate(this.head.seq + 1);
         // INVARIANT: the file is open with O_DSYNC, so the write returns only once the data is on
@@ -232,6 +232,7 @@ export class SegmentLog implements DecisionLog {
         // A failed write may have left part of the batch on disk: stop appending; reopening the
         // log finds and sets aside the torn tail.
         this.failure = e instanceof Error ? e : new Error(String(e));
+        this.tree?.writeFailed();
         for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
         break;
       }
