@@ -200,3 +200,17 @@ describe('a key whose requests keep being refused', () => {
     }
   });
 });
+
+describe('a leap second in a review query', () => {
+  it('is the instant after 23:59:59, never a 500 nor a bound silently dropped', async () => {
+    await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: exampleRequest });
+    for (const path of ['/v1/audit/report', '/v1/decisions', '/v1/audit/export/digest']) {
+      const r = await s.call('GET', `${path}?from=2016-12-31T23:59:60Z`, { key: s.keys.auditor });
+      expect([path, r.status]).toEqual([path, 200]);
+    }
+    const before = await s.call('GET', '/v1/decisions?to=2016-12-31T23:59:60Z', { key: s.keys.auditor });
+    expect(before.body.items).toEqual([]);
+    const report = await s.call('GET', '/v1/audit/report?to=2016-12-31T23:59:60Z', { key: s.keys.auditor });
+    expect(report.body.decisions).toEqual({ permit: 0, deny: 0 });
+  });
+});

@@ -83,3 +83,15 @@ export function isoTime(t: number): string {
   }
   return lastText;
 }
+
+/**
+ * The instant of an RFC 3339 date-time that the schemas accepted, leap seconds included: JavaScript
+ * time has none (nor has POSIX time), so `23:59:60` is taken as the instant after `23:59:59`, the
+ * next day's `00:00:00`. Date.parse gave NaN for it: a period bounded by one was answered 500,
+ * or its bound silently dropped.
+ */
+export function instantOf(text: string): number {
+  const leap = /:60(\.\d+)?([zZ]|[+-]\d{2}:\d{2})$/.exec(text);
+  if (!leap) return Date.parse(text);
+  return Date.parse(`${text.slice(0, leap.index)}:59${leap[2]}`) + 1000;
+}

@@ -1,4 +1,5 @@
 // Access logging, authentication, roles and bodies: what every route does around its own work.
+import { instantOf } from '../compile/time.js';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
@@ -126,7 +127,7 @@ export const refused = (c: Context<Env>, deps: AppDeps, route: string, errors: r
  */
 function periodErrors(value: unknown): { path: string; message: string }[] {
   const { from, to } = (typeof value === 'object' && value !== null ? value : {}) as { from?: unknown; to?: unknown };
-  if (typeof from !== 'string' || typeof to !== 'string' || !(Date.parse(from) > Date.parse(to))) return [];
+  if (typeof from !== 'string' || typeof to !== 'string' || !(instantOf(from) > instantOf(to))) return [];
   return [{ path: '/to', message: `must not be before \`from\` (${from})` }];
 }
 

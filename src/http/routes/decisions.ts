@@ -1,4 +1,5 @@
 // /v1/decisions and /v1/simulations: deciding, and reading the log back.
+import { instantOf } from '../../compile/time.js';
 import { Hono, type Context } from 'hono';
 import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.js';
 import { validateDecideQuery, validateListQuery } from '../../schema/index.js';
@@ -55,8 +56,8 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
       ...(query.recipient !== undefined && { recipient: query.recipient }),
       ...(query.purpose !== undefined && { purpose: query.purpose }),
       ...(query.decision !== undefined && { decision: query.decision as 'permit' | 'deny' }),
-      ...(query.from !== undefined && { from: Date.parse(query.from) }),
-      ...(query.to !== undefined && { to: Date.parse(query.to) }),
+      ...(query.from !== undefined && { from: instantOf(query.from) }),
+      ...(query.to !== undefined && { to: instantOf(query.to) }),
     };
     // On the review thread: a filter that matches little reads far back through the log.
     const page = await deps.review.list(filter, { limit: Number(query.limit ?? 50), ...(query.cursor !== undefined && { before: Number(query.cursor) }) });

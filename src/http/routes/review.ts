@@ -1,5 +1,6 @@
 // The privacy-review routes (CONTRACT 5): export, report, replay, impact and the matrix. For
 // auditors and privacy officers.
+import { instantOf } from '../../compile/time.js';
 import { Hono } from 'hono';
 import { renderReportHtml } from '../../service/report-html.js';
 import { replay, VersionCache } from '../../service/review.js';
@@ -11,8 +12,8 @@ import { filesLimit, guarded, refused, validBody, validId, validQuery, type Rout
 import { problem } from '../problem.js';
 
 const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
-  ...(q.from !== undefined && { from: Date.parse(q.from) }),
-  ...(q.to !== undefined && { to: Date.parse(q.to) }),
+  ...(q.from !== undefined && { from: instantOf(q.from) }),
+  ...(q.to !== undefined && { to: instantOf(q.to) }),
 });
 
 export function reviewRoutes(deps: AppDeps): Hono<Env> {
