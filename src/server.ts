@@ -33,6 +33,8 @@ export interface ServeConfig {
   readonly receipts?: boolean;
   /** connections held at once; more wait in the kernel's backlog, then are refused */
   readonly maxConnections?: number;
+  /** a secret that GET /metrics then requires (Bearer); absent: /metrics is open */
+  readonly metricsKey?: string;
   /** per-key limits: refusals a second before a key is answered 429 (default 20), requests a second (default none) */
   readonly throttle?: ThrottleOptions;
   readonly logger?: Logger;
@@ -140,6 +142,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     logKey: signer.verifierKey,
     receipts,
     throttle,
+    ...(config.metricsKey !== undefined && { metricsKey: config.metricsKey }),
     metrics,
     logger,
     review,

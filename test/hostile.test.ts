@@ -214,3 +214,24 @@ describe('a leap second in a review query', () => {
     expect(report.body.decisions).toEqual({ permit: 0, deny: 0 });
   });
 });
+
+describe('/metrics', () => {
+  it('asks for the metrics key when one is set (COVENANT_METRICS_KEY), and is open otherwise', async () => {
+    const { serveProcess } = await import('./server-helpers.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    process.env.COVENANT_METRICS_KEY = 'scrape-secret';
+    const { child, url } = await serveProcess(mkdtempSync(join(tmpdir(), 'covenant-metrics-'))).finally(() => delete process.env.COVENANT_METRICS_KEY);
+    try {
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      const ok = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer scrape-secret' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('covenant_');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
+  });
+});

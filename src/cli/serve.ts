@@ -50,6 +50,8 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       ...(logKey !== undefined && { logKey }),
       maxConnections,
       throttle: { refusalsPerSecond, requestsPerSecond },
+      // from the environment only: a secret on the command line shows in the process list
+      ...(io.env.COVENANT_METRICS_KEY ? { metricsKey: io.env.COVENANT_METRICS_KEY } : {}),
       // undocumented on purpose: answers without receipts break the contract; the bench compares
       ...(io.env.COVENANT_BENCH_WITHOUT_RECEIPTS === '1' && { receipts: false }),
     },

@@ -9,6 +9,11 @@ import { policyRoutes } from './routes/policy.js';
 import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/review.js';
 import { openApiDocument } from './openapi.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Compares two secrets in time that does not depend on where they differ (their digests, equal in length). */
+const sameSecret = (given: string, expected: string): boolean =>
+  timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -22,7 +27,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
   }));
   app.get('/openapi.json', logged(deps, (c) => c.body(openapi, 200, { 'content-type': 'application/json' })));
-  app.get('/metrics', logged(deps, async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType })));
+  // Open by default, as Prometheus scrapes are; with a metrics key, only a scrape that sends it.
+  app.get('/metrics', logged(deps, async (c) => {
+    if (deps.metricsKey !== undefined && !sameSecret(/^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '', deps.metricsKey)) {
+      return problem(c, 401, 'authentication required', [{ path: '', message: 'send `Authorization: Bearer <metrics key>`' }], { 'www-authenticate': 'Bearer' });
+    }
+    return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+  }));
 
   app.route('/', decisionRoutes(deps));
   app.route('/', policyRoutes(deps));

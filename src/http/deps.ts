@@ -22,6 +22,8 @@ export interface AppDeps {
   readonly logKey?: string;
   /** false only to measure what receipts cost (`npm run bench:http`) */
   readonly receipts?: boolean;
+  /** when set, GET /metrics needs `Authorization: Bearer` with it */
+  readonly metricsKey?: string;
   /** per-key limits on refusals and requests; none when absent */
   readonly throttle?: Throttle;
   readonly metrics: Metrics;
