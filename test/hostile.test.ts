@@ -235,3 +235,30 @@ describe('/metrics', () => {
     expect((await fetch(`${s.url}/metrics`)).status).toBe(200);
   });
 });
+
+describe('rule files with hostile aliases', () => {
+  const covenantWith = (rule: string) =>
+    tempTree({
+      'policies/p.yaml': 'covenant: { id: t, title: T, validFrom: 2025-01-01 }\npartners: [{ id: a }, { id: b }]\ndataCategories: [{ id: fiscal }]\npurposes: [{ id: p }]\nlegalBases: [{ id: lb, citation: "Wet X", providers: [a], categories: [fiscal] }]\n',
+      'rules/r.yaml': rule,
+    });
+  // doubling: 2^18 values from a text of a few hundred bytes
+  const doubling = ['d0: &d0 [1, 2]', ...Array.from({ length: 17 }, (_, i) => `d${i + 1}: &d${i + 1} [*d${i}, *d${i}]`)].join('\n');
+  const cases = {
+    'a when that holds itself': 'rules:\n  - id: r1\n    citation: x\n    effect: permit\n    when: &w { all: [ *w ] }\n',
+    'a value that holds itself': 'rules:\n  - id: r1\n    citation: x\n    effect: permit\n    when: { all: [ { fact: subjectCount, operator: in, value: &a [ *a ] } ] }\n',
+    'a value that aliases make huge': `x:\n${doubling.replace(/^/gm, '  ')}\nrules:\n  - id: r1\n    citation: x\n    effect: permit\n    when: { all: [ { fact: subjectCount, operator: in, value: *d17 } ] }\n`,
+  };
+  for (const [name, rule] of Object.entries(cases)) {
+    it(`refuses ${name} with file:line:col, from validate and from POST /v1/policy/validate, never crashing`, async () => {
+      const dir = covenantWith(rule);
+      const r = cli(['validate', '--policies', `${dir}/policies`, '--rules', `${dir}/rules`]);
+      expect(r.status).toBe(1);
+      expect(r.stdout + r.stderr).toMatch(/r\.yaml:\d+:\d+: error: .*alias/);
+      expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+      const posted = await s.call('POST', '/v1/policy/validate', { key: s.keys['privacy-officer'], body: { files: [{ name: 'rules/r.yaml', content: rule }] } });
+      expect(posted.status).toBeLessThan(500);
+      expect(JSON.stringify(posted.body)).toMatch(/alias/);
+    });
+  }
+});

@@ -1,7 +1,7 @@
 // Text to data, keeping the way back to line and column. JSON is read by the same YAML parser
 // (JSON is YAML 1.2), so both formats report positions the same way and a duplicate key is an
 // error in both rather than JSON.parse's silent "last one wins".
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
 import type { Diagnostic, ParsedDocument, SourcePosition } from '../domain/types.js';
 import { digestOf } from '../compile/version.js';
 
@@ -52,6 +52,19 @@ export function parseText(file: string, text: string, name: string = file): Pars
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
+  // Aliases can make a small text a huge value, or a value that holds itself; either passed
+  // validation and then stalled or crashed whatever rendered it (near misses, the matrix).
+  const aliased = aliasProblem(value, text.length + 1000);
+  if (aliased !== undefined) {
+    let at: SourcePosition = { line: 1, column: 1 };
+    visit(doc, {
+      Alias(_, node) {
+        at = rangeStart(node, position) ?? at;
+        return visit.BREAK;
+      },
+    });
+    return { ok: false, diagnostics: [{ severity: 'error', code: 'syntax', message: aliased, file, ...at }] };
+  }
   const locate = (path: readonly (string | number)[], at: 'key' | 'value' = 'value'): SourcePosition | undefined => {
     // Walk as deep as the path goes; a missing tail points at the nearest node that exists.
     let node: unknown = doc.contents;
@@ -74,6 +87,30 @@ export function parseText(file: string, text: string, name: string = file): Pars
     return best;
   };
   return { ok: true, document: { file, name, digest, text, value: value ?? {}, locate } };
+}
+
+/**
+ * Why a parsed value is refused, if it is: more values than `limit` once aliases are expanded
+ * (without aliases a text holds fewer values than characters), or a value that holds itself.
+ */
+function aliasProblem(value: unknown, limit: number): string | undefined {
+  let count = 0;
+  const onPath = new Set<object>();
+  const stack: { v: unknown; leave?: object }[] = [{ v: value }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (top.leave) {
+      onPath.delete(top.leave);
+      continue;
+    }
+    if (++count > limit) return `aliases expand this file to more than ${limit} values: refused, as a small text must not become a huge covenant`;
+    const v = top.v;
+    if (typeof v !== 'object' || v === null) continue;
+    if (onPath.has(v)) return 'an alias refers to a value that holds the alias itself: the value would be infinite';
+    onPath.add(v);
+    stack.push({ v: undefined, leave: v });
+    for (const child of Object.values(v)) stack.push({ v: child });
+  }
+  return undefined;
 }
 
 function rangeStart(node: unknown, position: (o: number) => SourcePosition): SourcePosition | undefined {
