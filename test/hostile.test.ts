@@ -262,3 +262,18 @@ describe('rule files with hostile aliases', () => {
     });
   }
 });
+
+describe('a key twice in a rule file', () => {
+  it('is an error at the repeated key, in a nested map too, in YAML and JSON', () => {
+    const dir = tempTree({
+      'policies/p.yaml': 'covenant: { id: t, title: T, validFrom: 2025-01-01 }\npartners: [{ id: a }, { id: b }]\ndataCategories: [{ id: fiscal }]\npurposes: [{ id: p }]\nlegalBases: [{ id: lb, citation: "Wet X", providers: [a], categories: [fiscal] }]\n',
+      'rules/r.yaml': 'rules:\n  - id: r1\n    citation: x\n    effect: permit\n    effect: deny\n',
+      'rules/j.json': '{"rules": [{"id": "r2", "citation": "x", "effect": "permit", "citation": "y"}]}',
+    });
+    const r = cli(['validate', '--policies', `${dir}/policies`, '--rules', `${dir}/rules`]);
+    expect(r.status).toBe(1);
+    const out = r.stdout + r.stderr;
+    expect(out).toMatch(/r\.yaml:5:5: error: Map keys must be unique: `effect` appears twice/);
+    expect(out).toMatch(/j\.json:1:\d+: error: Map keys must be unique: `citation` appears twice/);
+  });
+});
