@@ -1,5 +1,6 @@
 // The review routes' work and the log's verification on a worker thread: the same answers as on
-// the service's thread, and still an answer when the worker dies under a request.
+// the service's thread; reading the log still answered when the worker dies, posted files never
+// redone on the service's thread.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { SegmentLog, verifyDirectory } from '../src/audit/segment-log.js';
 import type { EntryDraft } from '../src/audit/types.js';
-import { ReviewThread } from '../src/service/review-thread.js';
+import { PostedWorkRefused, ReviewThread } from '../src/service/review-thread.js';
 import { impactOfFiles, validateFiles } from '../src/service/posted-files.js';
 import { buildReport } from '../src/service/report.js';
 import { exportDigest, exportLog } from '../src/service/export.js';
@@ -43,7 +44,7 @@ describe('the review thread', () => {
     }
   });
 
-  it('answers a request whose worker dies under it, on this thread, says so, and starts a new worker', async () => {
+  it('never redoes posted files on this thread: a request whose worker dies under it is refused (503), and a new worker takes the next', async () => {
     const reasons: string[] = [];
     const { log, dir } = await emptyLog();
     const v = new ReviewThread(log, dir, (reason) => reasons.push(reason));
@@ -51,12 +52,31 @@ describe('the review thread', () => {
       await v.validate(files, NOW);
       const inFlight = v.validate(files, NOW);
       await (v as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-      expect(await inFlight).toEqual(validateFiles(files, NOW));
-      expect(reasons).toEqual([expect.stringContaining('stopped')]);
+      const refused = await inFlight.then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(PostedWorkRefused);
+      expect(refused).toMatchObject({ status: 503 });
+      expect(reasons).toEqual([]);
       expect(await v.validate(broken, NOW)).toEqual(validateFiles(broken, NOW));
-      expect(reasons).toHaveLength(1);
     } finally {
       await v.close();
+      await log.close();
+    }
+  });
+
+  it('refuses posted files that take longer or need more memory than allowed (413), and goes on', async () => {
+    const { log, dir } = await emptyLog();
+    const slow = new ReviewThread(log, dir, undefined, { heapMb: 768, seconds: 0.05 });
+    const small = new ReviewThread(log, dir, undefined, { heapMb: 32, seconds: 60 });
+    try {
+      const many = [...files, { name: 'rules/many.yaml', content: `rules:\n${Array.from({ length: 3000 }, (_, i) => `  - { id: r${i}, citation: x, effect: permit }`).join('\n')}\n` }];
+      await expect(slow.validate(many, NOW)).rejects.toMatchObject({ status: 413, message: expect.stringMatching(/took more than 0.05 s/) });
+      const big = { name: 'rules/big.yaml', content: `x: [${'"0123456789abcdef0123456789abcdef0123456789abcdef",'.repeat(400_000)}]\n` };
+      await expect(small.validate([...files, big], NOW)).rejects.toMatchObject({ status: 413, message: expect.stringMatching(/more than 32 MiB/) });
+      // a new worker takes the next request
+      expect((await small.validate(files, NOW)).valid).toBe(true);
+    } finally {
+      await slow.close();
+      await small.close();
       await log.close();
     }
   });

@@ -9,6 +9,7 @@ import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
 import { problem } from './problem.js';
 import { duplicateKey } from '../loader/parse.js';
+import { PostedWorkRefused } from '../service/review-thread.js';
 
 /** What a route does once the caller is known: answers with a Response, as Hono's handlers do. */
 export type RouteHandler = (c: Context<Env>) => Response | Promise<Response>;
@@ -115,6 +116,16 @@ export async function refusal(
   const outcome = await refuse(deps, c.get('caller'), route, { status, title, errors: errors.map((e) => ({ path: e.path, message: e.message })) });
   deps.metrics.refusals.inc({ status: String(outcome.status) });
   return outcome.status === 503 ? problem(c, 503, 'the refusal could not be recorded', outcome.errors) : problem(c, status, title, outcome.errors);
+}
+
+/**
+ * The answer when posted rule files could not be checked: too costly to check (413, recorded as a
+ * refusal), or no thread to check them on (503). Anything else is not ours to answer.
+ */
+export function postedRefused(c: Context<Env>, deps: AppDeps, route: string, e: unknown): Promise<Response> | Response {
+  if (!(e instanceof PostedWorkRefused)) throw e;
+  if (e.status === 503) return problem(c, 503, 'posted files not checked', [{ path: '/files', message: e.message }]);
+  return refusal(c, deps, route, 413, 'posted files too costly to check', [{ path: '/files', message: e.message }]);
 }
 
 /** A 400 for a bad query, path parameter or body, recorded as a refusal. */

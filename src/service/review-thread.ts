@@ -1,15 +1,31 @@
 // The review routes' work on posted rule files, and the auditors' reading of the log (listing,
 // verification, the report, exports and their digests), on a worker thread. The worker starts on
-// first use and again after it fails; if it cannot run, the work is done here, on the service's
-// thread, as before: slower for decisions meanwhile, never a wrong answer.
+// first use and again after it fails. Reading the log falls back to the service's thread if the
+// worker cannot run: slower for decisions meanwhile, never a wrong answer. Posted files never do:
+// a hostile file (aliases that expand to millions of values) took the worker down and then held
+// every decision for 12 s on the service's thread. They get memory and time limits instead, and
+// a caller whose files hit one is told so.
 import { Worker } from 'node:worker_threads';
-import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
+import type { ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
 import { verifyAll, type ExportChunk, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
 
 type Pending = { resolve: (value: ReviewResult) => void; reject: (e: Error) => void };
+
+/** The worker's heap, and how long posted files may take to check. */
+export const POSTED_LIMITS = { heapMb: 768, seconds: 30 } as const;
+
+/** Posted files that were not checked: too costly (413), or no thread to check them on (503). */
+export class PostedWorkRefused extends Error {
+  constructor(
+    readonly status: 413 | 503,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export class ReviewThread {
   private worker: Worker | undefined;
@@ -23,14 +39,17 @@ export class ReviewThread {
     private readonly log: DecisionLog,
     private readonly logDir: string,
     private readonly onFallback: (reason: string) => void = () => undefined,
+    private readonly limits: { readonly heapMb: number; readonly seconds: number } = POSTED_LIMITS,
   ) {}
 
+  /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
   validate(files: readonly PostedFile[], now: number): Promise<ValidationReport> {
-    return this.run({ op: 'validate', files, now }, async () => validateFiles(files, now)) as Promise<ValidationReport>;
+    return this.runPosted({ op: 'validate', files, now }) as Promise<ValidationReport>;
   }
 
+  /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
   impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport> {
-    return this.run({ op: 'impact', files, period, logDir: this.logDir }, () => impactOfFiles(this.log, files, period)) as Promise<ImpactReport>;
+    return this.runPosted({ op: 'impact', files, period, logDir: this.logDir }) as Promise<ImpactReport>;
   }
 
   /**
@@ -107,10 +126,33 @@ export class ReviewThread {
     }
   }
 
+  /** Posted work: on the worker or not at all, within POSTED_LIMITS. */
+  private async runPosted(job: ReviewJob): Promise<ReviewResult> {
+    const worker = this.closed ? undefined : this.started();
+    if (!worker) throw new PostedWorkRefused(503, 'posted files are checked on a thread of their own, which cannot run now; try again later');
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void worker.terminate();
+    }, this.limits.seconds * 1000);
+    try {
+      return await this.ask(worker, job);
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (timedOut) throw new PostedWorkRefused(413, `the posted files took more than ${this.limits.seconds} s to check: refused as too costly`);
+      if (/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(reason) || (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new PostedWorkRefused(413, `the posted files need more than ${this.limits.heapMb} MiB to check: refused as too costly`);
+      }
+      throw new PostedWorkRefused(503, 'the thread that checks posted files stopped under this request; it was not checked, try again');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private started(): Worker | undefined {
     if (this.worker) return this.worker;
     try {
-      this.worker = spawn();
+      this.worker = spawn(this.limits.heapMb);
     } catch (e) {
       this.onFallback((e as Error).message);
       return undefined;
@@ -134,9 +176,10 @@ export class ReviewThread {
 }
 
 /** From dist/, the compiled worker; from the sources, the TypeScript one through bin/ts-worker.js. */
-function spawn(): Worker {
+function spawn(heapMb: number): Worker {
   const fromSources = import.meta.url.endsWith('.ts');
   const module = new URL(fromSources ? './review-worker.ts' : './review-worker.js', import.meta.url);
-  if (!fromSources) return new Worker(module);
-  return new Worker(new URL('../../bin/ts-worker.js', import.meta.url), { workerData: { module: module.href } });
+  const resourceLimits = { maxOldGenerationSizeMb: heapMb };
+  if (!fromSources) return new Worker(module, { resourceLimits });
+  return new Worker(new URL('../../bin/ts-worker.js', import.meta.url), { workerData: { module: module.href }, resourceLimits });
 }

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { Diagnostic } from '../../domain/types.js';
 import { validateValidateBody } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { filesLimit, guarded, validBody } from '../middleware.js';
+import { filesLimit, guarded, postedRefused, validBody } from '../middleware.js';
 
 export function policyRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -29,7 +29,11 @@ export function policyRoutes(deps: AppDeps): Hono<Env> {
     const body = await validBody(c, deps, filesLimit(deps), validateValidateBody, 'POST /v1/policy/validate');
     if (body instanceof Response) return body;
     const files = (body.value as { files: { name: string; content: string }[] }).files;
-    return c.json(await deps.review.validate(files, deps.now()));
+    try {
+      return c.json(await deps.review.validate(files, deps.now()));
+    } catch (e) {
+      return postedRefused(c, deps, 'POST /v1/policy/validate', e);
+    }
   }));
 
   return app;

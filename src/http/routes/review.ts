@@ -8,7 +8,7 @@ import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
 import { validateExportQuery, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { filesLimit, guarded, refused, validBody, validId, validQuery, type RouteHandler } from '../middleware.js';
+import { filesLimit, guarded, postedRefused, refused, validBody, validId, validQuery, type RouteHandler } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
@@ -70,7 +70,12 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     const body = await validBody(c, deps, filesLimit(deps), validateImpactBody, 'POST /v1/policy/impact');
     if (body instanceof Response) return body;
     const b = body.value as { files: { name: string; content: string }[]; from?: string; to?: string };
-    const report = await deps.review.impact(b.files, period(b));
+    let report: Awaited<ReturnType<typeof deps.review.impact>>;
+    try {
+      report = await deps.review.impact(b.files, period(b));
+    } catch (e) {
+      return postedRefused(c, deps, 'POST /v1/policy/impact', e);
+    }
     if ('invalid' in report) {
       return problem(c, 422, 'the posted rule files are invalid', report.invalid.map((d) => ({ path: `${d.file ?? ''}:${d.line ?? ''}${d.path ?? ''}`, message: d.message })));
     }
