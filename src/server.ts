@@ -77,7 +77,13 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   for (const warning of key.warnings) logger.warn(warning);
   const signer = key.signer;
   const receipts = config.receipts !== false;
-  const log = await SegmentLog.open(paths.log, { onWrite: (seconds) => metrics.appendSeconds.observe(seconds), ...(receipts ? { signer } : { tree: false }) });
+  const log = await SegmentLog.open(paths.log, {
+    onWrite: (seconds) => metrics.appendSeconds.observe(seconds),
+    // Loud: the cause, once, when the log stops taking entries or checkpoints; and when it is back.
+    onFailure: (e) => logger.error({ err: { message: e.message, code: (e as NodeJS.ErrnoException).code } }, 'the decision log cannot write: decisions are answered 503 (or checkpoints stopped) and /readyz is not ready until it can; retried every second'),
+    onRecovered: (d) => logger.warn(d.quarantined ? { quarantined: d.quarantined } : {}, 'the decision log is writable again'),
+    ...(receipts ? { signer } : { tree: false }),
+  });
   if (log.recovery) {
     logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
   }

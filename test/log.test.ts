@@ -14,7 +14,7 @@ import { parseVerifierKey, verifyInclusion, verifyReceipt, type Receipt } from '
 import { draftText } from '../src/audit/chain.js';
 import { jsonString } from '../src/domain/json.js';
 import type { DecisionLog, EntryDraft, LogEntry, Proven, Verification } from '../src/audit/types.js';
-import { ROOT } from './helpers.js';
+import { ROOT, waitFor } from './helpers.js';
 
 const ulid = monotonicFactory();
 const caller = { keyId: 'k1', role: 'partner' as const, partner: 'a' };
@@ -108,7 +108,11 @@ describe('a write the disk takes only in part', () => {
       cwd: ROOT,
       encoding: 'utf8',
     });
-    const acknowledged = JSON.parse(child.stdout) as string[];
+    const { acknowledged, recovered, verified } = JSON.parse(child.stdout) as { acknowledged: string[]; recovered: boolean; verified: boolean };
+    // no torn entry left behind while the service would still run: the part written is set aside
+    expect(recovered).toBe(true);
+    expect(verified).toBe(true);
+    expect(readdirSync(join(dir, 'quarantine')).some((f) => f.startsWith('failed-write-'))).toBe(true);
     expect(acknowledged.length).toBeGreaterThan(2);
     expect(acknowledged.length).toBeLessThan(1000);
     const log = await SegmentLog.open(dir);
@@ -399,5 +403,34 @@ describe('reading a period', () => {
     }
     for (const i of [0, 1, 777, 1500, 2999]) expect((await log.get(all[i]!.id))?.seq).toBe(all[i]!.seq);
     await log.close();
+  });
+});
+
+describe('a manifest that cannot be written', () => {
+  it('is said at once (checkpointError, onFailure) rather than the checkpoint silently stopping, and heals when it can be written again', async () => {
+    const { mkdirSync, rmSync } = await import('node:fs');
+    const dir = tmp();
+    const failures: string[] = [];
+    let recovered = 0;
+    const log = await SegmentLog.open(dir, { checkpointMs: 50, onFailure: (e) => failures.push(e.message), onRecovered: () => recovered++ });
+    try {
+      await log.append(draft(1));
+      const { existsSync } = await import('node:fs');
+      await waitFor(async () => (existsSync(join(dir, 'manifest.json')) ? true : undefined));
+      // the manifest's place taken (as a folder made read-only would refuse it, also to root)
+      rmSync(join(dir, 'manifest.json'));
+      mkdirSync(join(dir, 'manifest.json'));
+      await log.append(draft(2));
+      await waitFor(async () => log.checkpointError());
+      expect(failures).toHaveLength(1);
+      rmSync(join(dir, 'manifest.json'), { recursive: true });
+      await log.append(draft(3));
+      await waitFor(async () => (log.checkpointError() === undefined ? true : undefined));
+      expect(recovered).toBe(1);
+      expect(log.writable()).toBe(true);
+    } finally {
+      await log.close();
+    }
+    expect(await verifyDirectory(dir)).toMatchObject({ ok: true, entries: 3 });
   });
 });

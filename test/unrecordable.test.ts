@@ -13,11 +13,11 @@ import { PolicySource } from '../src/loader/policy-source.js';
 import { ReviewThread } from '../src/service/review-thread.js';
 import { createApp } from '../src/http/app.js';
 import { createMetrics } from '../src/http/metrics.js';
-import { ROOT } from './helpers.js';
+import { ROOT, waitFor } from './helpers.js';
 import { exampleRequest } from './server-helpers.js';
 
 describe('a log that cannot record', () => {
-  it('answers 503 and is not ready, and never answers a decision', async () => {
+  it('answers 503 and is not ready, never answers a decision, and heals once it can write again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'covenant-503-'));
     const key = parseSignerKey(generateSignerKey('covenant.test/log'));
     if (!key.ok) throw new Error(key.reason);
@@ -41,6 +41,11 @@ describe('a log that cannot record', () => {
       expect(body.title).toBe('the decision could not be recorded');
       expect((await decide()).status).toBe(503);
       expect((await fetch(`${url}/readyz`)).status).toBe(503);
+      // and it heals: within seconds the log takes entries again, and is intact
+      const healed = await waitFor(async () => ((await decide()).status === 200 ? true : undefined), 5000);
+      expect(healed).toBe(true);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect(await log.verify()).toMatchObject({ ok: true });
     } finally {
       await new Promise((r) => server.close(r));
       policy.close();

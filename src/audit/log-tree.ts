@@ -115,6 +115,16 @@ export class LogTree {
     this.kick();
   }
 
+  /** The log is writable again with `size` entries: the tree forgets the leaves it failed to write. */
+  rollback(size: number): void {
+    this.store.rollback(size);
+    this.broken = false;
+    this.failure = undefined;
+    if (this.held && this.held.size > size) this.held = undefined;
+    this.wanted = Math.min(this.wanted, size);
+    this.kick();
+  }
+
   /** Whether any answer still waits for a checkpoint. */
   idle(): boolean {
     return !this.signing && this.waiting.length === 0;

@@ -60,6 +60,9 @@ export interface SegmentLogOptions {
   readonly readOnly?: boolean;
   /** told the time of each durable write (one group commit of `entries` entries), for metrics */
   readonly onWrite?: (seconds: number, entries: number) => void;
+  /** told when a write fails (the log then refuses appends) and when the log is writable again */
+  readonly onFailure?: (e: Error) => void;
+  readonly onRecovered?: (detail: { quarantined?: Recovery }) => void;
   /** signs the tree's checkpoints; without one, answers carry no receipts */
   readonly signer?: NoteSigner;
   /** false: no Merkle tree at all, as before the log was verifiable (for `npm run bench:http`'s comparison only) */
@@ -96,7 +99,7 @@ export class SegmentLog implements DecisionLog {
     private size: number,
     private head: { seq: number; hash: string },
     private readonly manifest: State<Manifest>,
-    private readonly options: Required<Omit<SegmentLogOptions, 'signer' | 'tree'>>,
+    private readonly options: Required<Omit<SegmentLogOptions, 'signer' | 'tree' | 'onFailure' | 'onRecovered'>> & Pick<SegmentLogOptions, 'onFailure' | 'onRecovered'>,
     /** set when a torn last entry was found and set aside at open */
     readonly recovery: Recovery | undefined,
     lastId: string | undefined,
@@ -109,7 +112,22 @@ export class SegmentLog implements DecisionLog {
       this.failure = new Error('the log is open read-only');
       return;
     }
-    this.timer = setInterval(() => void this.checkpoint().catch(() => undefined), options.checkpointMs);
+    // A checkpoint that cannot be written (a folder made read-only, a full disk) is news: the log
+    // says so (checkpointError) until one succeeds again.
+    this.timer = setInterval(
+      () =>
+        void this.checkpoint().then(
+          () => {
+            if (this.checkpointFailed) this.options.onRecovered?.({});
+            this.checkpointFailed = undefined;
+          },
+          (e: Error) => {
+            if (!this.checkpointFailed) this.options.onFailure?.(e);
+            this.checkpointFailed = e;
+          },
+        ),
+      options.checkpointMs,
+    );
     this.timer.unref();
   }
 
@@ -229,11 +247,13 @@ export class SegmentLog implements DecisionLog {
         // disk, as write + fdatasync would, in one round trip to the thread pool instead of two.
         await appendWhole(this.fh, bytes);
       } catch (e) {
-        // A failed write may have left part of the batch on disk: stop appending; reopening the
-        // log finds and sets aside the torn tail.
+        // A failed write may have left part of the batch on disk: stop appending, and try every
+        // second to set that part aside and go on (a disk that was full has room again).
         this.failure = e instanceof Error ? e : new Error(String(e));
         this.tree?.writeFailed();
         for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
+        this.options.onFailure?.(this.failure);
+        this.scheduleRecovery();
         break;
       }
       this.options.onWrite(Number(process.hrtime.bigint() - started) / 1e9, batch.length);
@@ -261,6 +281,63 @@ export class SegmentLog implements DecisionLog {
       );
     }
     this.writing = false;
+  }
+
+  private recovering: NodeJS.Timeout | undefined;
+  private checkpointFailed: Error | undefined;
+
+  /** Why the last checkpoint of the manifest failed, while it keeps failing. */
+  checkpointError(): Error | undefined {
+    return this.checkpointFailed;
+  }
+
+  private scheduleRecovery(): void {
+    if (this.recovering || this.options.readOnly) return;
+    this.recovering = setInterval(() => void this.recover(), 1000);
+    this.recovering.unref();
+  }
+
+  /**
+   * After a failed write: the segment is cut back to its last acknowledged entry (what a failed
+   * batch left is kept in quarantine, with a recovery entry, as a torn tail is at open), the tree
+   * forgets the batch's leaves, and appends go on. Tried each second until it succeeds.
+   */
+  async recover(): Promise<boolean> {
+    if (this.options.readOnly) return false;
+    if (!this.failure || this.writing) return this.failure === undefined;
+    const active = this.segments[this.segments.length - 1] as Segment;
+    let quarantined: Recovery | undefined;
+    try {
+      await this.fh.close().catch(() => undefined);
+      const fh = await open(active.file, APPEND_DURABLY, PRIVATE_FILE);
+      this.fh = fh;
+      const size = (await fh.stat()).size;
+      if (size > this.size) {
+        const rest = Buffer.alloc(size - this.size);
+        // the appending handle is write-only: the rest is read through one of its own
+        const reader = await open(active.file, 'r');
+        await reader.read(rest, 0, rest.length, this.size).finally(() => reader.close());
+        const qdir = join(this.dir, 'quarantine');
+        await makeDir(qdir);
+        const to = join(qdir, `failed-write-${this.options.now()}.bin`);
+        await writeDurably(to, rest);
+        await fh.truncate(this.size);
+        await fh.datasync();
+        quarantined = { file: relative(this.dir, active.file), bytes: rest.length, sha256: createHash('sha256').update(rest).digest('hex'), quarantinedTo: relative(this.dir, to) };
+      }
+    } catch {
+      return false;
+    }
+    this.tree?.rollback(this.head.seq);
+    this.failure = undefined;
+    if (this.recovering) clearInterval(this.recovering);
+    this.recovering = undefined;
+    if (quarantined) {
+      const now = this.options.now();
+      await this.append({ kind: 'recovery', id: this.newId(now), at: new Date(now).toISOString(), detail: { ...quarantined, cause: 'a failed write' } }).catch(() => undefined);
+    }
+    this.options.onRecovered?.({ ...(quarantined && { quarantined }) });
+    return this.failure === undefined;
   }
 
   /**
@@ -422,6 +499,7 @@ export class SegmentLog implements DecisionLog {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.recovering) clearInterval(this.recovering);
     while (this.writing || (this.tree && !this.tree.idle())) await new Promise((r) => setTimeout(r, 1));
     await this.fh.close().catch(() => undefined);
     if (!this.options.readOnly) await this.checkpoint().catch(() => undefined);

@@ -123,7 +123,7 @@ export class TreeStore {
         this.failure = e ?? new Error(`short write of the tree: ${n} of ${bytes.length} bytes`);
         return;
       }
-      this.written = to;
+      this.written = Math.min(to, this.stored);
       if (this.draining > 0 || this.stored - this.written >= CHUNK) this.writeBehind();
     });
   }
@@ -152,6 +152,17 @@ export class TreeStore {
 
   consistency(from: number, to: number): Buffer[] {
     return consistencyProof(this.node, from, to);
+  }
+
+  /**
+   * Forgets the leaves after the first `leaves`: the log failed to write them. Their hashes may
+   * still reach the file; a later append overwrites them, and open() cuts the file to its size.
+   */
+  rollback(leaves: number): void {
+    if (leaves >= this.count) return;
+    this.range = CompactRange.of(leaves, this.prefix(leaves));
+    this.stored = storedCount(leaves);
+    this.written = Math.min(this.written, this.stored);
   }
 
   /** The compact range of the first `size` leaves: what a pruned log keeps of its prefix. */

@@ -119,7 +119,9 @@ export interface DecisionLog {
   /** entries in order, oldest first, streamed */
   entries(range?: { from?: number; to?: number }): AsyncIterable<LogEntry>;
   verify(): Promise<Verification>;
-  /** false once a write failed: the log no longer knows its own tail until reopened */
+  /** false once a write failed, until the log has set aside what it left and can append again */
   writable(): boolean;
+  /** why the head could not be checkpointed (the manifest not writable), while that lasts */
+  checkpointError?(): Error | undefined;
   close(): Promise<void>;
 }

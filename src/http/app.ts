@@ -22,8 +22,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   // Every route has one handler, which logs it (and, under /v1, authenticates): see guarded().
   app.get('/healthz', logged(deps, (c) => c.json({ status: 'ok' })));
   app.get('/readyz', logged(deps, (c) => {
-    const checks = { covenant: deps.policy.current() !== undefined, log: deps.log.writable() };
-    const ready = checks.covenant && checks.log;
+    const checks = { covenant: deps.policy.current() !== undefined, log: deps.log.writable(), checkpoint: deps.log.checkpointError?.() === undefined };
+    const ready = checks.covenant && checks.log && checks.checkpoint;
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
   }));
   app.get('/openapi.json', logged(deps, (c) => c.body(openapi, 200, { 'content-type': 'application/json' })));
