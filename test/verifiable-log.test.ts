@@ -156,6 +156,25 @@ describe('a verifiable log', () => {
     expect(named).toBeLessThanOrEqual(flippedSeq);
   });
 
+  it('keeps, in the witness state, each checkpoint with the witness\'s own cosignature (C2SP tlog-cosignature), and checks it', async () => {
+    const { witnessKey, witnessed } = await import('../src/audit/witness.js');
+    const { cosignedAt } = await import('../src/audit/note.js');
+    const key = await witnessKey(witnessState);
+    const kept = await witnessed(witnessState);
+    expect(kept.length).toBeGreaterThanOrEqual(8);
+    for (const w of kept) expect(cosignedAt(w.note, key!)).toBeGreaterThan(0);
+    // a state whose cosignatures were taken off is not trusted: its checkpoints are not used
+    const stripped = join(work, 'witness-stripped');
+    cpSync(witnessState, stripped, { recursive: true });
+    const lines = readFileSync(join(stripped, 'checkpoints.ndjson'), 'utf8').split('\n').filter(Boolean);
+    writeFileSync(join(stripped, 'checkpoints.ndjson'), lines.map((l) => {
+      const w = JSON.parse(l) as { note: string };
+      return JSON.stringify({ ...w, note: w.note.split('\n').filter((x) => !x.startsWith('\u2014 witness')).join('\n') });
+    }).join('\n') + '\n');
+    const r = cli(['audit', 'verify', '--data', dataDir, '--witness', stripped]);
+    expect(r.stderr).toMatch(/does not carry the witness's cosignature/);
+  });
+
   it('(b) entries cut off the end and the log resealed: detected', () => {
     const copy = join(work, 'attack-b');
     cpSync(dataDir, copy, { recursive: true });

@@ -61,10 +61,6 @@ export class LogTree {
     this.durable = store.count;
   }
 
-  get size(): number {
-    return this.store.count;
-  }
-
   get origin(): string | undefined {
     return this.signer?.name;
   }

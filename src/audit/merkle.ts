@@ -145,10 +145,6 @@ export class CompactRange {
     for (let i = this.hashes.length - 2; i >= 0; i--) r = hashChildren(this.hashes[i] as Buffer, r);
     return r;
   }
-
-  hashesCopy(): Buffer[] {
-    return [...this.hashes];
-  }
 }
 
 export const EMPTY_ROOT = Buffer.from('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex');

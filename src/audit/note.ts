@@ -3,7 +3,7 @@
 // the transparency-log world read them: `PRIVATE+KEY+name+keyid+base64(type || seed)` to sign,
 // `name+keyid+base64(type || public key)` to verify.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { noteKeyId, parseVerifierKey, splitKey, validKeyName, type VerifierKey } from '../verifier/receipt.js';
+import { noteKeyId, splitKey, validKeyName } from '../verifier/receipt.js';
 
 const SIG_ED25519 = 0x01;
 const SIG_COSIGNATURE_V1 = 0x04;
@@ -61,12 +61,6 @@ export function parseSignerKey(text: string, type: 'log' | 'witness' = 'log'): K
       },
     },
   };
-}
-
-/** A verifier key (the text, or a signing key's text from which it follows). */
-export function verifierOf(text: string): { ok: true; key: VerifierKey } | { ok: false; reason: string } {
-  const parsed = parseVerifierKey(text);
-  return parsed.ok ? { ok: true, key: parsed.value } : { ok: false, reason: parsed.reason };
 }
 
 /** A witness's cosigning verifier key: `name+keyid+base64(0x04 || 32-byte Ed25519 public key)`. */

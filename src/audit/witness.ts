@@ -6,7 +6,7 @@ import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openCheckpoint, verifyConsistency, type Checkpoint, type VerifierKey } from '../verifier/receipt.js';
-import { generateSignerKey, parseSignerKey, type NoteSigner } from './note.js';
+import { generateSignerKey, parseCosignerKey, parseSignerKey, type NoteSigner } from './note.js';
 import { makeDir, writeDurably } from '../small-state.js';
 
 export interface Witnessed {
@@ -56,6 +56,15 @@ export async function witnessed(dir: string): Promise<Witnessed[]> {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Witnessed);
+}
+
+/** The witness's own cosigning key (public part), from its state, if it has one. */
+export async function witnessKey(dir: string): Promise<ReturnType<typeof parseCosignerKey> & { ok: true } | undefined> {
+  const text = await readFile(files(dir).key, 'utf8').catch(() => undefined);
+  const signer = text === undefined ? undefined : parseSignerKey(text, 'witness');
+  if (!signer?.ok) return undefined;
+  const key = parseCosignerKey(signer.signer.verifierKey);
+  return key.ok ? key : undefined;
 }
 
 /** The pinned log key of a witness's state, if it has one. */

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseVerifierKey, verifyReceipt, type Receipt, type VerifierKey } from '../verifier/receipt.js';
 import { receiptAnchors, type Anchor } from '../audit/anchors.js';
-import { pinnedLogKey, witnessed } from '../audit/witness.js';
+import { pinnedLogKey, witnessKey, witnessed } from '../audit/witness.js';
+import { cosignedAt } from '../audit/note.js';
 import { openCheckpoint } from '../verifier/receipt.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import type { Format } from './options.js';
@@ -159,9 +160,11 @@ export async function gatherAnchors(flags: { receipts?: string; witness?: string
     }
   }
   if (flags.witness) {
+    const cosigner = await witnessKey(flags.witness);
     for (const w of await witnessed(flags.witness)) {
       const cp = openCheckpoint(w.note, key);
       if (!cp.ok) invalid.push(`the witnessed checkpoint of ${w.size} entries: ${cp.reason}`);
+      else if (cosigner && cosignedAt(w.note, cosigner) === undefined) invalid.push(`the witnessed checkpoint of ${w.size} entries: it does not carry the witness's cosignature`);
       else anchors.push({ lo: 0, hi: cp.value.size, hash: Buffer.from(cp.value.rootHash, 'base64'), source: `the checkpoint of ${cp.value.size} entries the witness accepted at ${w.at}` });
     }
   }
