@@ -277,3 +277,23 @@ describe('a key twice in a rule file', () => {
     expect(out).toMatch(/j\.json:1:\d+: error: Map keys must be unique: `citation` appears twice/);
   });
 });
+
+describe('messages about long values', () => {
+  it('stay a line or two: a long list in a rule is shown by its first items and how many more', () => {
+    const codes = Array.from({ length: 5000 }, (_, i) => `code-${i}-${'x'.repeat(20)}`);
+    const dir = tempTree({
+      'policies/p.yaml': 'covenant: { id: t, title: T, validFrom: 2025-01-01 }\npartners: [{ id: a }, { id: b }]\ndataCategories: [{ id: fiscal }]\npurposes: [{ id: p }]\nlegalBases: [{ id: lb, citation: "Wet X", providers: [a], categories: [fiscal] }]\n',
+      'rules/r.json': JSON.stringify({ rules: [{ id: 'r1', citation: 'Art. 1', effect: 'permit', when: { all: [{ fact: 'context', path: '$.code', operator: 'in', value: codes }] } }] }),
+    });
+    const r = cli(['decide', '--policies', `${dir}/policies`, '--rules', `${dir}/rules`], {
+      input: JSON.stringify({ provider: 'a', recipient: 'b', dataCategories: ['fiscal'], purpose: 'p', legalBasis: 'lb', requestedAt: '2025-03-01T10:00:00Z', context: { code: 'y'.repeat(500) } }),
+    });
+    expect(r.status).toBe(0);
+    const d = JSON.parse(r.stdout) as { decision: string; nearMisses: { misses: { message: { nl: string; en: string } }[] }[] };
+    expect(d.decision).toBe('deny');
+    const messages = d.nearMisses.flatMap((n) => n.misses.flatMap((m) => [m.message.nl, m.message.en]));
+    expect(messages.length).toBeGreaterThan(0);
+    for (const m of messages) expect(m.length).toBeLessThan(2000);
+    expect(messages.join('\n')).toMatch(/\(\+4990\)/);
+  });
+});

@@ -50,8 +50,15 @@ const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText
 
 export const reasonMessage = (code: ReasonCode, params: MessageParams): LocalizedText => REASONS[code](params);
 
-const show = (v: unknown): string => (typeof v === 'string' ? `\`${v}\`` : JSON.stringify(v) ?? 'undefined');
-const list = (v: readonly unknown[]): string => v.map(show).join(', ');
+// A message names values from rule files and requests; some are long (a list of thousands of
+// codes in a `when`), and a near miss is in every denied answer: each value is shown up to a
+// bound, and a list up to its first items, so that no message outgrows a line or two.
+const MAX_SHOWN = 120;
+const MAX_LISTED = 10;
+const clip = (text: string): string => (text.length <= MAX_SHOWN ? text : `${text.slice(0, MAX_SHOWN - 1)}…`);
+const show = (v: unknown): string => clip(typeof v === 'string' ? `\`${v}\`` : JSON.stringify(v) ?? 'undefined');
+const list = (v: readonly unknown[]): string =>
+  v.length <= MAX_LISTED ? v.map(show).join(', ') : `${v.slice(0, MAX_LISTED).map(show).join(', ')} (+${v.length - MAX_LISTED})`;
 
 /** Near-miss phrases: what a permit rule wanted against what the request had. */
 export const missMessage = {
