@@ -297,3 +297,13 @@ describe('messages about long values', () => {
     expect(messages.join('\n')).toMatch(/\(\+4990\)/);
   });
 });
+
+describe('requestedAt that JavaScript time cannot hold as written', () => {
+  it('is malformed (400): a leap second, and the years 0001-0099', async () => {
+    for (const requestedAt of ['2025-06-30T23:59:60Z', '0099-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00']) {
+      const r = await s.call('POST', '/v1/simulations', { key: s.keys.auditor, body: { ...exampleRequest, requestedAt } });
+      expect([requestedAt, r.status]).toEqual([requestedAt, 400]);
+    }
+    expect((await s.call('POST', '/v1/simulations', { key: s.keys.auditor, body: { ...exampleRequest, requestedAt: '0100-01-01T00:00:00Z' } })).status).toBe(200);
+  });
+});
