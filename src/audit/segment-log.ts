@@ -172,17 +172,7 @@ export class SegmentLog implements DecisionLog {
   }
 
   append(draft: EntryDraft, decisionJson?: Uint8Array): Promise<LogEntry> {
-    if (this.failure) return Promise.reject(this.failure);
-    let text: DraftText;
-    try {
-      text = draftText(draft, decisionJson);
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, wants: 'entry', resolve, reject });
-      if (!this.writing) void this.flush();
-    });
+    return this.enqueue(draft, decisionJson, 'entry', (entry) => entry);
   }
 
   /**
@@ -190,8 +180,13 @@ export class SegmentLog implements DecisionLog {
    * covers it. With `tied`, the receipt also holds the stored line around the decision (`entry`).
    */
   appendProven(draft: EntryDraft, decisionJson?: Uint8Array, tied = false): Promise<Proven> {
+    if (!this.failure && !this.tree?.origin) return Promise.reject(new Error('the log has no key to sign checkpoints with'));
+    return this.enqueue(draft, decisionJson, tied ? 'receipt+entry' : 'receipt', (entry, receipt) => ({ entry, receipt: receipt as string }));
+  }
+
+  /** Queues a draft for the next group commit; `answer` makes what the caller is given of it. */
+  private enqueue<T>(draft: EntryDraft, decisionJson: Uint8Array | undefined, wants: Wants, answer: (entry: LogEntry, receipt?: string) => T): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    if (!this.tree?.origin) return Promise.reject(new Error('the log has no key to sign checkpoints with'));
     let text: DraftText;
     try {
       text = draftText(draft, decisionJson);
@@ -199,7 +194,7 @@ export class SegmentLog implements DecisionLog {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, wants: tied ? 'receipt+entry' : 'receipt', resolve: (entry, receipt) => resolve({ entry, receipt: receipt as string }), reject });
+      this.queue.push({ draft, text, wants, resolve: (entry, receipt) => resolve(answer(entry, receipt)), reject });
       if (!this.writing) void this.flush();
     });
   }
