@@ -8,7 +8,7 @@
 // recomputes each and compares. The first entry that disagrees lies after every prefix that agrees
 // and no later than the end of the first range that disagrees; when those meet, it is named.
 import { hashChildren, verifyInclusion, type Receipt, type VerifierKey, openCheckpoint } from '../verifier/receipt.js';
-import { CompactRange, inclusionRanges } from './merkle.js';
+import { CompactRange, inclusionRanges, isPowerOfTwo } from './merkle.js';
 
 /** A stated hash of the leaves [lo, hi): a complete subtree, or (lo = 0) the root of a tree of hi leaves. */
 export interface Anchor {
@@ -23,7 +23,6 @@ export type AnchorResult =
   | { readonly ok: true; readonly checked: number; readonly unverifiable: number }
   | { readonly ok: false; readonly checked: number; readonly firstBad: { readonly seq: number; readonly lastSeq: number; readonly message: string } };
 
-const isPowerOfTwo = (n: number): boolean => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 const b64 = (s: string): Buffer => Buffer.from(s, 'base64');
 
 /**

@@ -8,7 +8,7 @@
 // signature serves several group commits, and the log goes on writing meanwhile.
 import { hash } from 'node:crypto';
 import { TreeStore } from './tree-store.js';
-import { splitPoint, storedIndex, subtreeHash } from './merkle.js';
+import { isPowerOfTwo, log2, splitPoint, storedIndex, subtreeHash } from './merkle.js';
 import type { NoteSigner } from './note.js';
 import type { SignedCheckpoint } from './types.js';
 
@@ -232,6 +232,5 @@ export class LogTree {
  */
 function nodeKey(lo: number, hi: number): number {
   const n = hi - lo;
-  const level = Math.round(Math.log2(n));
-  return 2 ** level === n ? storedIndex(level, lo / n) : -1 - lo;
+  return isPowerOfTwo(n) ? storedIndex(log2(n), lo / n) : -1 - lo;
 }

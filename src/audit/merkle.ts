@@ -27,9 +27,9 @@ export function splitPoint(n: number): number {
   return k;
 }
 
-const log2 = (n: number): number => Math.round(Math.log2(n));
+export const log2 = (n: number): number => Math.round(Math.log2(n));
 // Not n & (n - 1): bitwise operators cut numbers to 32 bits, and trees may grow past that.
-const isPowerOfTwo = (n: number): boolean => n > 0 && 2 ** log2(n) === n;
+export const isPowerOfTwo = (n: number): boolean => n > 0 && 2 ** log2(n) === n;
 
 /**
  * MTH(D[lo:hi]) from stored complete subtrees; a range that is not one is split as RFC 9162 splits

@@ -49,6 +49,7 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
   }
   const results: { file: string; ok: boolean; seq?: number; treeSize?: number; reason?: string; tied?: boolean; id?: string }[] = [];
   const roots = new Map<number, { root: string; file: string }>();
+  const valid: { file: string; receipt: Receipt }[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch(() => undefined);
     let parsed: unknown;
@@ -79,8 +80,9 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
     }
     roots.set(h.receipt.treeSize, { root: h.receipt.rootHash, file });
     results.push({ file, ok: true, seq: h.receipt.seq, treeSize: h.receipt.treeSize, tied: answer !== undefined, ...(h.answer !== undefined && { id: (parsed as { decisionId?: string }).decisionId }) });
+    valid.push({ file, receipt: h.receipt });
   }
-  const conflict = crossCheck(files, results, key, await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => ''))));
+  const conflict = crossCheck(valid, key);
   if (conflict) results.push(conflict);
   const ok = results.every((r) => r.ok);
   if (flags.format === 'json') io.stdout(`${JSON.stringify({ ok, receipts: results }, null, 2)}\n`);
@@ -100,14 +102,12 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
  * Receipts of different tree sizes can still contradict each other: their proofs state the hashes
  * of complete subtrees, and a subtree's hash is the same in every later tree of an honest log.
  */
-function crossCheck(files: readonly string[], results: readonly { file: string; ok: boolean }[], key: VerifierKey, texts: readonly string[]): { file: string; ok: false; reason: string } | undefined {
+function crossCheck(receipts: readonly { file: string; receipt: Receipt }[], key: VerifierKey): { file: string; ok: false; reason: string } | undefined {
   const seen = new Map<string, { hash: string; file: string }>();
-  for (const [i, file] of files.entries()) {
-    if (!results.find((r) => r.file === file)?.ok) continue;
-    const h = held(JSON.parse(texts[i] as string));
-    const anchors = h ? receiptAnchors(h.receipt, key, file) : [];
+  for (const { file, receipt } of receipts) {
+    const anchors = receiptAnchors(receipt, key, file);
     if (typeof anchors === 'string') continue;
-    for (const a of anchors as Anchor[]) {
+    for (const a of anchors) {
       const k = `${a.lo}:${a.hi}`;
       const hash = a.hash.toString('base64');
       const before = seen.get(k);
