@@ -69,7 +69,6 @@ export interface SegmentLogOptions {
   readonly tree?: boolean;
 }
 
-
 const SEGMENT = /^(\d{12})\.ndjson$/;
 const APPEND_DURABLY = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
 const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')}.ndjson`;
@@ -312,13 +311,9 @@ export class SegmentLog implements DecisionLog {
         // the appending handle is write-only: the rest is read through one of its own
         const reader = await open(active.file, 'r');
         await reader.read(rest, 0, rest.length, this.size).finally(() => reader.close());
-        const qdir = join(this.dir, 'quarantine');
-        await makeDir(qdir);
-        const to = join(qdir, `failed-write-${this.options.now()}.bin`);
-        await writeDurably(to, rest);
+        quarantined = await quarantine(this.dir, active.file, rest, `failed-write-${this.options.now()}`);
         await fh.truncate(this.size);
         await fh.datasync();
-        quarantined = { file: relative(this.dir, active.file), bytes: rest.length, sha256: createHash('sha256').update(rest).digest('hex'), quarantinedTo: relative(this.dir, to) };
       }
     } catch {
       return false;
@@ -802,18 +797,27 @@ async function setAsideTornTail(dir: string, file: string, now: number): Promise
     if (tailStart === size) return undefined;
     const torn = Buffer.alloc(size - tailStart);
     await fh.read(torn, 0, torn.length, tailStart);
-    const qdir = join(dir, 'quarantine');
-    await makeDir(qdir);
-    const quarantinedTo = join(qdir, `torn-${now}.bin`);
     // INVARIANT: the bytes are safe in quarantine before they leave the segment.
-    await writeDurably(quarantinedTo, torn);
+    const recovery = await quarantine(dir, file, torn, `torn-${now}`);
     await truncate(file, tailStart);
     const w = await open(file, 'r+');
     await w.datasync();
     await w.close();
-    // Paths relative to the log folder: the entry is for auditors, the server's layout is not.
-    return { file: relative(dir, file), bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex'), quarantinedTo: relative(dir, quarantinedTo) };
+    return recovery;
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Keeps bytes that are about to leave a segment (a torn tail, what a failed write left) durably in
+ * the log's quarantine folder, and describes them for the recovery entry that records it.
+ */
+async function quarantine(dir: string, file: string, bytes: Buffer, stem: string): Promise<Recovery> {
+  const qdir = join(dir, 'quarantine');
+  await makeDir(qdir);
+  const quarantinedTo = join(qdir, `${stem}.bin`);
+  await writeDurably(quarantinedTo, bytes);
+  // Paths relative to the log folder: the entry is for auditors, the server's layout is not.
+  return { file: relative(dir, file), bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), quarantinedTo: relative(dir, quarantinedTo) };
 }
