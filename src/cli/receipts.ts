@@ -10,13 +10,14 @@ import { openCheckpoint } from '../verifier/receipt.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import type { Format } from './options.js';
 
-/** VKEY: the verifier key itself, or a file that holds it. */
-export async function readVerifierKey(text: string): Promise<VerifierKey | string> {
-  const direct = parseVerifierKey(text);
-  if (direct.ok) return direct.value;
-  const inFile = await readFile(text, 'utf8').then(parseVerifierKey, () => undefined);
-  if (inFile?.ok) return inFile.value;
-  return `\`${text}\` is neither a verifier key (name+keyid+key) nor a file holding one${inFile ? `: ${inFile.reason}` : ''}`;
+/** VKEY: the verifier key itself, or a file that holds it; with the key's text, as a witness pins it. */
+export async function readVerifierKey(vkey: string): Promise<{ key: VerifierKey; text: string } | string> {
+  const direct = parseVerifierKey(vkey);
+  if (direct.ok) return { key: direct.value, text: vkey.trim() };
+  const text = await readFile(vkey, 'utf8').then((t) => t.trim(), () => undefined);
+  const inFile = text === undefined ? undefined : parseVerifierKey(text);
+  if (inFile?.ok && text !== undefined) return { key: inFile.value, text };
+  return `\`${vkey}\` is neither a verifier key (name+keyid+key) nor a file holding one${inFile && !inFile.ok ? `: ${inFile.reason}` : ''}`;
 }
 
 interface Held {
@@ -25,15 +26,11 @@ interface Held {
   readonly answer?: string;
 }
 
-/** A receipt as a partner keeps it: bare, or in the answer that carried it. */
+/** A receipt as a partner keeps it: bare, or in the answer that carried it (its text as kept). */
 function held(value: unknown, text?: string): Held | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  if (typeof v.receipt === 'object' && v.receipt !== null) {
-    // The answer's text as sent, or, if it was stored reformatted, as the service writes it.
-    const canonical = JSON.stringify(value);
-    return { receipt: v.receipt as Receipt, answer: text !== undefined && text.trim().startsWith('{"') ? text.trim() : canonical };
-  }
+  if (typeof v.receipt === 'object' && v.receipt !== null) return { receipt: v.receipt as Receipt, answer: text?.trim() ?? JSON.stringify(value) };
   return 'seq' in v && 'checkpoint' in v ? { receipt: v as unknown as Receipt } : undefined;
 }
 
@@ -42,11 +39,12 @@ export async function verifyReceiptCommand(files: readonly string[], flags: { lo
     io.stderr('error: --log-key VKEY is required: the verifier key you were given out of band (or a file holding it)\n');
     return Exit.invalid;
   }
-  const key = await readVerifierKey(flags.logKey);
-  if (typeof key === 'string') {
-    io.stderr(`error: ${key}\n`);
+  const pinned = await readVerifierKey(flags.logKey);
+  if (typeof pinned === 'string') {
+    io.stderr(`error: ${pinned}\n`);
     return Exit.invalid;
   }
+  const { key } = pinned;
   const results: { file: string; ok: boolean; seq?: number; treeSize?: number; reason?: string; tied?: boolean; id?: string }[] = [];
   const roots = new Map<number, { root: string; file: string }>();
   const valid: { file: string; receipt: Receipt }[] = [];
@@ -146,8 +144,9 @@ export async function readReceipts(file: string): Promise<Held[] | string> {
 export async function gatherAnchors(flags: { receipts?: string; witness?: string; logKey?: string }): Promise<{ anchors: Anchor[]; invalid: string[] } | string> {
   const pinned = flags.logKey ?? (flags.witness ? await pinnedLogKey(flags.witness) : undefined);
   if (!pinned) return '--receipts needs the verifier key the receipts were signed with: --log-key VKEY';
-  const key = await readVerifierKey(pinned);
-  if (typeof key === 'string') return key;
+  const read = await readVerifierKey(pinned);
+  if (typeof read === 'string') return read;
+  const { key } = read;
   const anchors: Anchor[] = [];
   const invalid: string[] = [];
   if (flags.receipts) {

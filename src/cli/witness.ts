@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { observe, openWitness, writeMetrics, type WitnessState } from '../audit/witness.js';
 import { readVerifierKey } from './receipts.js';
-import { parseVerifierKey } from '../verifier/receipt.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 
 export interface WitnessFlags {
@@ -36,12 +35,13 @@ export async function witnessCommand(flags: WitnessFlags, io: Io): Promise<ExitC
     io.stderr(`error: --interval must be a number of seconds from 0.1 to 86400, not \`${flags.interval}\`\n`);
     return Exit.invalid;
   }
-  const key = await readVerifierKey(flags.logKey as string);
-  if (typeof key === 'string') {
-    io.stderr(`error: ${key}\n`);
+  const pinned = await readVerifierKey(flags.logKey as string);
+  if (typeof pinned === 'string') {
+    io.stderr(`error: ${pinned}\n`);
     return Exit.invalid;
   }
-  const state = await openWitness(flags.state as string, await keyText(flags.logKey as string), flags.name);
+  const { key } = pinned;
+  const state = await openWitness(flags.state as string, pinned.text, flags.name);
   if (typeof state === 'string') {
     io.stderr(`error: ${state}\n`);
     return Exit.failed;
@@ -57,11 +57,6 @@ export async function witnessCommand(flags: WitnessFlags, io: Io): Promise<ExitC
     if (flags.once) return status === 'unreachable' ? UNREACHABLE : Exit.ok;
     await new Promise((r) => setTimeout(r, interval * 1000));
   }
-}
-
-/** The verifier key's text, as pinned: given directly, or read from the file named. */
-async function keyText(vkey: string): Promise<string> {
-  return parseVerifierKey(vkey).ok ? vkey.trim() : (await readFile(vkey, 'utf8')).trim();
 }
 
 async function poll(state: WitnessState, key: Parameters<typeof observe>[1], get: (path: string) => Promise<Response>, counts: { accepted: number; failures: number; size: number; lastSuccess: number }, io: Io): Promise<'ok' | 'unreachable' | typeof Exit.failed> {
