@@ -13,43 +13,17 @@
 // The two routes are loaded by turns, in slices of a fifth of the time each, so that both meet
 // the same spells of a shared machine: loaded once each, one after the other, the same build gave
 // ratios from 0.33 to 0.52 in consecutive runs.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
+import { child, started } from './processes.js';
 import { KeyStore } from '../src/keys/store.js';
 import { dataPaths } from '../src/server.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TURNS = 5;
 const body = JSON.stringify({ provider: 'belastingdienst', recipient: 'fiod', dataCategories: ['fiscal.income'], purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c', subjectCount: 12 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** Every server started, so that each is stopped at the end even when a later one fails to start. */
-const started: ChildProcess[] = [];
-
-/** A server in its own process, its output discarded (as a log shipper would take it away). */
-async function child(args: string[], env: Record<string, string> = {}): Promise<{ url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = spawn(process.execPath, args.map((a) => a.replace('$PORT', String(port))), { stdio: 'ignore', env: { ...process.env, PORT: String(port), ...env } });
-  started.push(proc);
-  for (let i = 0; i < 200; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const up = await fetch(`${url}/healthz`).then((r) => r.status === 200, () => false);
-    if (up) return { url };
-  }
-  throw new Error(`${args.join(' ')} did not start`);
-}
 
 /**
  * A run's result, and the p99 of the latencies as they were. With a rate, autocannon corrects for

@@ -1,12 +1,12 @@
 // The one composition root: picks the implementations and wires them together.
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
-import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { SegmentLog } from './audit/segment-log.js';
 import { dataFolderKey, loadLogKey } from './audit/log-key.js';
 import { lockLog, type WriterLock } from './audit/writer-lock.js';
 import { makeDir } from './small-state.js';
-import { PolicyArchive, filesOf } from './audit/policy-archive.js';
+import { PolicyArchive } from './audit/policy-archive.js';
+import { CompileThread } from './loader/compile-thread.js';
 import { KeyStore } from './keys/store.js';
 import { PolicySource } from './loader/policy-source.js';
 import type { Folders } from './loader/files.js';
@@ -31,6 +31,8 @@ export interface ServeConfig {
   readonly logKey?: string;
   /** false: no Merkle tree and no receipts; only `npm run bench:http` sets it, to measure what they cost */
   readonly receipts?: boolean;
+  /** true: reloads compile on the service's thread, as they once did; only `npm run bench:reload` sets it */
+  readonly compileOnServiceThread?: boolean;
   /** connections held at once; more wait in the kernel's backlog, then are refused */
   readonly maxConnections?: number;
   /** a secret that GET /metrics then requires (Bearer); absent: /metrics is open */
@@ -90,18 +92,20 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   const keys = await KeyStore.open(paths.keys);
   const archive = await PolicyArchive.open(paths.policies);
   let started = false;
+  const compiler = new CompileThread(undefined, (reason) => logger.warn({ reason }, 'compiling reloads on the service thread: no thread of their own could start'));
   const source = await PolicySource.start(config.folders, {
     now,
+    ...(!config.compileOnServiceThread && { compile: compiler.compile }),
     // INVARIANT: a version is archived and its going live recorded before any decision under it.
     onVersion: async (v) => {
-      await archive.put(v.covenant.policyVersion, filesOf(v.documents), v.loadedAt);
+      await archive.put(v.covenant.policyVersion, v.files, v.loadedAt);
       const at = now();
       await log.append({
         kind: 'policy',
         id: log.newId(at),
         at: new Date(at).toISOString(),
         policyVersion: v.covenant.policyVersion,
-        files: v.documents.map((d) => ({ name: d.name, sha256: `sha256:${createHash('sha256').update(d.text).digest('hex')}` })),
+        files: v.files.map((f) => ({ name: f.name, sha256: f.sha256 })),
         cause: started ? 'reload' : 'start',
       });
     },
@@ -112,6 +116,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     },
   });
   if (!(source instanceof PolicySource)) {
+    await compiler.close();
     await log.close();
     return source;
   }
@@ -160,6 +165,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     clearInterval(keyPoll);
     clearInterval(pruneTimer);
     source.close();
+    await compiler.close();
     await throttle.close();
     await review.close();
     await log.close();

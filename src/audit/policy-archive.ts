@@ -4,7 +4,6 @@ import { readFile, readdir, access } from 'node:fs/promises';
 import { digestOf, policyVersionOf } from '../compile/version.js';
 import { join } from 'node:path';
 import { makeDir, openState, writeDurably, type State } from '../small-state.js';
-import type { ParsedDocument } from '../domain/types.js';
 
 export interface ArchivedFile {
   readonly name: string;
@@ -64,8 +63,6 @@ export class PolicyArchive {
 /** An archived version's file: its name and its files, as JSON. */
 const archiveText = (policyVersion: string, files: readonly ArchivedFile[]): string =>
   JSON.stringify({ policyVersion, files: files.map((f) => ({ name: f.name, text: f.text })) });
-
-export const filesOf = (documents: readonly ParsedDocument[]): ArchivedFile[] => documents.map((d) => ({ name: d.name, text: d.text }));
 
 /**
  * Checks every archived version against its name, without changing anything: its files must hash

@@ -54,6 +54,7 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
       ...(io.env.COVENANT_METRICS_KEY ? { metricsKey: io.env.COVENANT_METRICS_KEY } : {}),
       // undocumented on purpose: answers without receipts break the contract; the bench compares
       ...(io.env.COVENANT_BENCH_WITHOUT_RECEIPTS === '1' && { receipts: false }),
+      ...(io.env.COVENANT_BENCH_RELOAD_ON_SERVICE_THREAD === '1' && { compileOnServiceThread: true }),
     },
   };
 }

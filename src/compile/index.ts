@@ -5,7 +5,7 @@ import type { Diagnostic, ParsedDocument } from '../domain/types.js';
 import { collect } from './collect.js';
 import { resolve } from './resolve.js';
 import { analyse } from './warnings.js';
-import { buildIndex } from './rule-index.js';
+import { assemble } from './portable.js';
 import { policyVersionOf } from './version.js';
 
 export interface CompileOptions {
@@ -25,13 +25,8 @@ export function compileCovenant(documents: readonly ParsedDocument[], options: C
   const resolved = resolve(collected, diagnostics);
   if (!resolved) return { diagnostics: sortDiagnostics(diagnostics) };
   analyse(collected, resolved, options.now, diagnostics);
-  const covenant: Covenant = {
-    ...resolved,
-    rulesById: new Map(resolved.rules.map((r) => [r.id, r])),
-    index: buildIndex(resolved.rules),
-    policyVersion: policyVersionOf(documents),
-    files: documents.map((d) => d.name),
-  };
+  const { rules, ...rest } = resolved;
+  const covenant: Covenant = assemble({ ...rest, policyVersion: policyVersionOf(documents), files: documents.map((d) => d.name) }, rules);
   return { covenant, diagnostics: sortDiagnostics(diagnostics) };
 }
 

@@ -17,9 +17,11 @@ import type {
   Facts,
   Leaf,
   LeafOutcome,
+  PortableCondition,
+  PortableNode,
 } from './types.js';
 
-export type { CompiledCondition, ConditionOutcome, Facts, LeafOutcome } from './types.js';
+export type { CompiledCondition, ConditionOutcome, Facts, LeafOutcome, PortableCondition } from './types.js';
 
 interface JreOperator {
   evaluate(factValue: unknown, value: unknown): boolean;
@@ -148,6 +150,30 @@ function compileLeaf(raw: Raw, path: (string | number)[], problems: ConditionPro
     ...(name !== undefined && { name }),
     test: (a, b) => jre.evaluate(a, b),
   };
+}
+
+/** The condition without its operator functions, for a structured clone to another thread. */
+export function portable(condition: CompiledCondition): PortableCondition {
+  const strip = (node: ConditionNode): PortableNode => {
+    if (node.kind === 'not') return { ...node, item: strip(node.item) };
+    if (node.kind !== 'leaf') return { ...node, items: node.items.map(strip) };
+    const { test: _, ...rest } = node;
+    return rest;
+  };
+  return { root: strip(condition.root), source: condition.source };
+}
+
+/** A condition that came from another thread, with its operators looked up again. */
+export function revive(condition: PortableCondition): CompiledCondition {
+  const back = (node: PortableNode): ConditionNode => {
+    if (node.kind === 'not') return { ...node, item: back(node.item) };
+    if (node.kind !== 'leaf') return { ...node, items: node.items.map(back) };
+    const jre = operators.get(node.operator);
+    // The other thread compiled it with this same library: an unknown operator is a broken message.
+    if (jre === null) throw new Error(`operator \`${node.operator}\` is not known on this thread`);
+    return { ...node, test: (a, b) => jre.evaluate(a, b) };
+  };
+  return { root: back(condition.root), source: condition.source };
 }
 
 function compileValue(raw: unknown, path: (string | number)[], problems: ConditionProblem[]): ConditionValue | undefined {

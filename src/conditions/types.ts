@@ -41,3 +41,17 @@ export interface LeafOutcome {
 }
 
 export type ConditionOutcome = 'holds' | 'fails' | 'error';
+
+/**
+ * A compiled condition as it crosses to another thread: a leaf without its operator function,
+ * which a structured clone cannot carry. `revive` gives the function back.
+ */
+export type PortableNode =
+  | { readonly kind: 'all' | 'any'; readonly items: readonly PortableNode[]; readonly name?: string }
+  | { readonly kind: 'not'; readonly item: PortableNode; readonly name?: string }
+  | Omit<Leaf, 'test'>;
+
+export interface PortableCondition {
+  readonly root: PortableNode;
+  readonly source: unknown;
+}

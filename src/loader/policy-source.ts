@@ -4,13 +4,13 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Covenant } from '../domain/covenant.js';
-import type { Diagnostic, ParsedDocument } from '../domain/types.js';
-import { hasErrors } from '../compile/index.js';
-import { listFiles, loadCovenant, type Folders } from './files.js';
+import type { Diagnostic } from '../domain/types.js';
+import { listFiles, type Folders } from './files.js';
+import { compileHere, type Compiler, type VersionFile } from './compile-thread.js';
 
 export interface Version {
   readonly covenant: Covenant;
-  readonly documents: readonly ParsedDocument[];
+  readonly files: readonly VersionFile[];
   readonly diagnostics: readonly Diagnostic[];
   readonly loadedAt: string;
 }
@@ -27,6 +27,11 @@ export interface PolicySourceOptions {
   /** called with each newly loaded version before it serves (to archive it) */
   readonly onVersion?: (v: Version) => Promise<void>;
   readonly onReload?: (result: ReloadResult, detail: Version | Rejected) => void;
+  /**
+   * How reloads read and compile the folders; the service gives a CompileThread's, so that a
+   * large covenant compiles beside the decisions instead of in their way. The first load is here.
+   */
+  readonly compile?: Compiler;
 }
 
 /** A watched folder, and which folder it was: the inode that was at its path when watching began. */
@@ -45,9 +50,9 @@ export class PolicySource {
 
   /** Loads the first version; fails when the files are invalid, since there is nothing to serve. */
   static async start(folders: Folders, options: PolicySourceOptions): Promise<PolicySource | { diagnostics: readonly Diagnostic[] }> {
-    const loaded = await loadCovenant(folders, { now: options.now() });
-    if (!loaded.covenant || hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
-    const version: Version = { covenant: loaded.covenant, documents: loaded.documents, diagnostics: loaded.diagnostics, loadedAt: new Date(options.now()).toISOString() };
+    const loaded = await (options.compile ?? compileHere)(folders, options.now(), undefined);
+    if (loaded.kind !== 'loaded') return { diagnostics: loaded.diagnostics };
+    const version: Version = { covenant: loaded.covenant, files: loaded.files, diagnostics: loaded.diagnostics, loadedAt: new Date(options.now()).toISOString() };
     await options.onVersion?.(version);
     return new PolicySource(folders, version, options);
   }
@@ -64,16 +69,17 @@ export class PolicySource {
   reload(): Promise<ReloadResult> {
     // INVARIANT: reloads run one at a time, so versions are swapped in the order they were read.
     const run = async (): Promise<ReloadResult> => {
-      const loaded = await loadCovenant(this.folders, { now: this.options.now() });
+      const compile = this.options.compile ?? compileHere;
+      const loaded = await compile(this.folders, this.options.now(), this.version.covenant.policyVersion);
       const at = new Date(this.options.now()).toISOString();
-      if (!loaded.covenant || hasErrors(loaded.diagnostics)) {
+      if (loaded.kind === 'invalid') {
         this.rejected = { at, diagnostics: loaded.diagnostics };
         this.options.onReload?.('invalid', this.rejected);
         return 'invalid';
       }
       this.rejected = undefined;
-      if (loaded.covenant.policyVersion === this.version.covenant.policyVersion) return 'unchanged';
-      const version: Version = { covenant: loaded.covenant, documents: loaded.documents, diagnostics: loaded.diagnostics, loadedAt: at };
+      if (loaded.kind === 'unchanged') return 'unchanged';
+      const version: Version = { covenant: loaded.covenant, files: loaded.files, diagnostics: loaded.diagnostics, loadedAt: at };
       await this.options.onVersion?.(version);
       this.version = version;
       this.options.onReload?.('loaded', version);

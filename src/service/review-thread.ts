@@ -5,7 +5,8 @@
 // a hostile file (aliases that expand to millions of values) took the worker down and then held
 // every decision for 12 s on the service's thread. They get memory and time limits instead, and
 // a caller whose files hit one is told so.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
@@ -152,7 +153,7 @@ export class ReviewThread {
   private started(): Worker | undefined {
     if (this.worker) return this.worker;
     try {
-      this.worker = spawn(this.limits.heapMb);
+      this.worker = startWorker(import.meta.url, 'review-worker', this.limits.heapMb);
     } catch (e) {
       this.onFallback((e as Error).message);
       return undefined;
@@ -173,13 +174,4 @@ export class ReviewThread {
     this.worker.on('exit', (code) => fail(new Error(`the review thread stopped (exit code ${code})`)));
     return this.worker;
   }
-}
-
-/** From dist/, the compiled worker; from the sources, the TypeScript one through bin/ts-worker.js. */
-function spawn(heapMb: number): Worker {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const module = new URL(fromSources ? './review-worker.ts' : './review-worker.js', import.meta.url);
-  const resourceLimits = { maxOldGenerationSizeMb: heapMb };
-  if (!fromSources) return new Worker(module, { resourceLimits });
-  return new Worker(new URL('../../bin/ts-worker.js', import.meta.url), { workerData: { module: module.href }, resourceLimits });
 }
