@@ -13,6 +13,9 @@ import { impactOfFiles, validateFiles } from '../src/service/posted-files.js';
 import { buildReport } from '../src/service/report.js';
 import { exportDigest, exportLog } from '../src/service/export.js';
 import { ROOT } from './helpers.js';
+import { PolicyArchive } from '../src/audit/policy-archive.js';
+import { covenantFromFiles } from '../src/service/review.js';
+import { buildMatrix, renderMatrix } from '../src/engine/matrix.js';
 
 const files = [
   ...readdirSync(join(ROOT, 'policies')).map((f) => ({ name: `policies/${f}`, content: readFileSync(join(ROOT, 'policies', f), 'utf8') })),
@@ -38,6 +41,28 @@ describe('the review thread', () => {
       expect((await v.validate(files, NOW)).valid).toBe(true);
       expect(await v.impact(files, {})).toEqual(await impactOfFiles(log, files, {}));
       expect(await v.impact(broken, {})).toEqual(await impactOfFiles(log, broken, {}));
+    } finally {
+      await v.close();
+      await log.close();
+    }
+  });
+
+  it('works out the matrix of the version serving from the archive, as this thread would, in every format', async () => {
+    const { log, dir } = await emptyLog();
+    const archive = await PolicyArchive.open(join(dir, '..', 'policies'));
+    const texts = files.map((f) => ({ name: f.name, text: f.content }));
+    const compiled = covenantFromFiles(texts).covenant;
+    if (!compiled) throw new Error('the example covenant does not compile');
+    await archive.put(compiled.policyVersion, texts, new Date(NOW).toISOString());
+    const v = new ReviewThread(log, dir);
+    try {
+      for (const format of ['json', 'md', 'csv', 'html'] as const) {
+        const here = renderMatrix(buildMatrix(compiled, NOW), format);
+        const there = await v.matrix(archive.dir, compiled.policyVersion, NOW, format, () => 'worked out here');
+        expect(there).toBe(here);
+      }
+      // a version the archive does not hold is worked out here rather than not at all
+      expect(await v.matrix(archive.dir, `sha256:${'0'.repeat(64)}`, NOW, 'json', () => 'worked out here')).toBe('worked out here');
     } finally {
       await v.close();
       await log.close();

@@ -28,7 +28,7 @@ export class PolicyArchive {
   }
 
   private path(policyVersion: string): string {
-    return join(this.dir, 'versions', `${policyVersion.replace(/^sha256:/, '')}.json`);
+    return versionPath(this.dir, policyVersion);
   }
 
   /** Stores a version's files unless they are stored already. */
@@ -46,17 +46,24 @@ export class PolicyArchive {
     }
   }
 
-  async get(policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
-    if (!/^sha256:[0-9a-f]{64}$/.test(policyVersion)) return undefined;
-    try {
-      return (JSON.parse(await readFile(this.path(policyVersion), 'utf8')) as { files: ArchivedFile[] }).files;
-    } catch {
-      return undefined;
-    }
+  get(policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
+    return readArchived(this.dir, policyVersion);
   }
 
   verify(): Promise<{ ok: boolean; altered: string[] }> {
     return verifyArchive(this.dir);
+  }
+}
+
+const versionPath = (dir: string, policyVersion: string): string => join(dir, 'versions', `${policyVersion.replace(/^sha256:/, '')}.json`);
+
+/** An archived version's files, read from the archive's folder (by the review thread too), or none. */
+export async function readArchived(dir: string, policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
+  if (!/^sha256:[0-9a-f]{64}$/.test(policyVersion)) return undefined;
+  try {
+    return (JSON.parse(await readFile(versionPath(dir, policyVersion), 'utf8')) as { files: ArchivedFile[] }).files;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,26 +1,50 @@
 // The covenant matrix: who may share which category with whom at a date, for which purposes, on
 // which legal bases, under which conditions and obligations, derived from the rules and legal
 // bases, never written by hand.
-import type { Covenant, LegalBasis, Rule } from '../domain/covenant.js';
-import type { Id, Obligation } from '../domain/types.js';
+import type { Covenant } from '../domain/covenant.js';
+import type { Id, Name, Obligation } from '../domain/types.js';
 import { covers } from '../compile/source.js';
 import { within } from '../compile/time.js';
 import { mergeObligations } from './obligations.js';
 import { stringify } from 'csv-stringify/sync';
 import { printable } from '../domain/text.js';
 
+/** A `when` clause or deny rule that a permitted exchange depends on. */
+export interface MatrixCondition {
+  rule: Id;
+  effect: 'permit' | 'deny';
+  when: unknown;
+}
+
+/**
+ * One way to a permitted exchange: a legal basis, the purposes for which it permits, and what a
+ * decision made that way carries. Obligations are never merged across ways: a decision takes one.
+ */
+export interface MatrixWay {
+  legalBasis: Id;
+  purposes: Id[];
+  /** the permit rules that apply */
+  rules: Id[];
+  /** as a decision made this way carries them (CONTRACT 2.2(6)), every permit rule's `when` holding */
+  obligations: Obligation[];
+  conditional: boolean;
+  conditions: MatrixCondition[];
+}
+
 export interface MatrixRow {
   provider: Id;
   recipient: Id;
   category: Id;
+  names: { provider: Name; recipient: Name; category: Name };
+  /** every purpose, and every legal basis, for which some way permits */
   purposes: Id[];
   legalBases: Id[];
   rules: Id[];
-  /** true when a `when` must hold, or a deny rule may apply, for the exchange to be permitted */
+  /** true when no way permits regardless of the request's other facts: a `when` must hold, or a deny's must not */
   conditional: boolean;
-  obligations: Obligation[];
-  /** the `when` clauses and deny rules that make the row conditional */
-  conditions: { rule: Id; effect: 'permit' | 'deny'; when?: unknown }[];
+  /** the conditions of every way */
+  conditions: MatrixCondition[];
+  ways: MatrixWay[];
 }
 
 export interface Matrix {
@@ -29,36 +53,41 @@ export interface Matrix {
   rows: MatrixRow[];
 }
 
-/** The more specific of two hierarchical ids when one covers the other, else none. */
-const meet = (a: Id, b: Id): Id | undefined => (covers([a], b) ? b : covers([b], a) ? a : undefined);
-
-/** The purposes both lists allow, as the narrowest ids; `undefined` means any purpose. */
-function purposesOf(rule: readonly Id[] | undefined, lb: readonly Id[] | undefined): Id[] | undefined {
-  if (!rule) return lb && [...lb];
-  if (!lb) return [...rule];
-  return [...new Set(rule.flatMap((r) => lb.map((l) => meet(r, l)).filter((x): x is Id => x !== undefined)))];
-}
-
+/**
+ * Exact by construction: every (provider, recipient, category, purpose, legal basis) that a permit
+ * rule could reach, over every category and purpose of the vocabulary (a parent's descendants as
+ * well), is decided as the engine decides a one-category request (CONTRACT 2.2), `when` aside: a
+ * permit rule's `when` may hold and a deny rule's may not, which makes the way conditional. So a
+ * row is listed exactly when some request is permitted, and a covenant without `when` has exactly
+ * the rows that decide permits.
+ */
 export function buildMatrix(c: Covenant, at: number): Matrix {
-  const partners = [...c.partners.keys()];
-  const roots = [...c.purposes.keys()].filter((p) => !p.includes('.'));
-  const bases = [...c.legalBases.values()].filter((lb) => within(lb.validity, at));
-  const inForce = (r: Rule): boolean => within(r.validity, at) && within(c.info.validity, at);
-  const denies = c.rules.filter((r) => r.effect === 'deny' && inForce(r));
   const rows = new Map<string, MatrixRow>();
-
+  if (!within(c.info.validity, at)) return { at: new Date(at).toISOString(), policyVersion: c.policyVersion, rows: [] };
+  const partners = [...c.partners.keys()];
+  const categories = [...c.categories.keys()];
+  const purposes = [...c.purposes.keys()];
+  const bases = [...c.legalBases.values()].filter((lb) => within(lb.validity, at));
+  const seen = new Set<string>();
   for (const rule of c.rules) {
-    if (rule.effect !== 'permit' || !inForce(rule)) continue;
+    if (rule.effect !== 'permit' || !within(rule.validity, at)) continue;
     for (const lb of bases) {
       if (rule.legalBases && !rule.legalBases.has(lb.id)) continue;
-      const purposes = purposesOf(rule.purposes, lb.purposes) ?? roots;
-      if (purposes.length === 0) continue;
-      const categories = [...new Set((rule.categories ?? lb.categories).flatMap((rc) => lb.categories.map((lc) => meet(rc, lc)).filter((x): x is Id => x !== undefined)))];
-      for (const provider of rule.providers ? [...rule.providers] : partners) {
+      const cats = categories.filter((x) => covers(lb.categories, x) && (!rule.categories || covers(rule.categories, x)));
+      const purps = purposes.filter((x) => (!lb.purposes || covers(lb.purposes, x)) && (!rule.purposes || covers(rule.purposes, x)));
+      for (const provider of rule.providers ?? partners) {
         if (!lb.providers.has(provider)) continue;
-        for (const recipient of rule.recipients ? [...rule.recipients] : partners) {
+        for (const recipient of rule.recipients ?? partners) {
           if (recipient === provider) continue;
-          for (const category of categories) addRow(rows, { rule, lb, provider, recipient, category, purposes }, denies);
+          for (const category of cats) {
+            for (const purpose of purps) {
+              const key = `${provider}\u0000${recipient}\u0000${category}\u0000${purpose}\u0000${lb.id}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              const way = decidePoint(c, at, { provider, recipient, category, purpose, lb: lb.id });
+              if (way) addWay(c, rows, { provider, recipient, category }, purpose, way);
+            }
+          }
         }
       }
     }
@@ -66,69 +95,95 @@ export function buildMatrix(c: Covenant, at: number): Matrix {
   const sorted = [...rows.values()].sort(
     (a, b) => a.provider.localeCompare(b.provider) || a.recipient.localeCompare(b.recipient) || a.category.localeCompare(b.category),
   );
+  for (const row of sorted) row.ways.sort((a, b) => a.legalBasis.localeCompare(b.legalBasis) || (a.purposes[0] ?? '').localeCompare(b.purposes[0] ?? ''));
   return { at: new Date(at).toISOString(), policyVersion: c.policyVersion, rows: sorted };
 }
 
-interface Path {
-  rule: Rule;
-  lb: LegalBasis;
-  provider: Id;
-  recipient: Id;
-  category: Id;
-  purposes: Id[];
-}
+type Point = { provider: Id; recipient: Id; category: Id; purpose: Id; lb: Id };
+type WayAt = Omit<MatrixWay, 'purposes'>;
 
-function addRow(rows: Map<string, MatrixRow>, p: Path, denies: readonly Rule[]): void {
-  // Deny rules that could apply to this path: those that leave it entirely to the deny are dropped;
-  // those that may apply (a `when`, or only some purposes or subcategories) make it conditional.
-  const touching = denies.filter(
-    (d) =>
-      (!d.providers || d.providers.has(p.provider)) &&
-      (!d.recipients || d.recipients.has(p.recipient)) &&
-      (!d.legalBases || d.legalBases.has(p.lb.id)) &&
-      (!d.categories || d.categories.some((x) => meet(x, p.category) !== undefined)) &&
-      (!d.purposes || d.purposes.some((x) => p.purposes.some((y) => meet(x, y) !== undefined))),
-  );
-  const total = touching.find(
-    (d) => !d.when && (!d.categories || covers(d.categories, p.category)) && (!d.purposes || p.purposes.every((y) => covers(d.purposes ?? [], y))),
-  );
-  if (total) return;
-  const key = `${p.provider}\u0000${p.recipient}\u0000${p.category}`;
-  const row = rows.get(key) ?? {
-    provider: p.provider,
-    recipient: p.recipient,
-    category: p.category,
-    purposes: [],
-    legalBases: [],
-    rules: [],
-    conditional: true,
-    obligations: [],
-    conditions: [],
+/**
+ * A one-category request at a point whose request-level checks pass (CONTRACT 2.2(2)-(3) are met
+ * by how points are chosen): the rules that apply by 2.2(4) without their `when`, then 2.2(5).
+ */
+function decidePoint(c: Covenant, at: number, p: Point): WayAt | undefined {
+  const applying = c.index.candidates(p.provider, p.recipient, p.lb, p.purpose, p.category).filter((r) => within(r.validity, at));
+  const denies = applying.filter((r) => r.effect === 'deny');
+  const permits = applying.filter((r) => r.effect === 'permit');
+  // A deny without `when` always applies; one with `when` may (one that cannot be evaluated does).
+  if (permits.length === 0 || denies.some((d) => !d.when)) return undefined;
+  const conditions: MatrixCondition[] = [
+    ...permits.filter((r) => r.when).map((r) => ({ rule: r.id, effect: 'permit' as const, when: r.when?.source })),
+    ...denies.map((d) => ({ rule: d.id, effect: 'deny' as const, when: d.when?.source })),
+  ];
+  return {
+    legalBasis: p.lb,
+    rules: permits.map((r) => r.id),
+    obligations: mergeObligations(permits.flatMap((r) => r.obligations)),
+    conditional: denies.length > 0 || permits.every((r) => r.when),
+    conditions,
   };
-  const union = (a: Id[], b: readonly Id[]): Id[] => [...new Set([...a, ...b])].sort();
-  row.purposes = union(row.purposes, p.purposes);
-  row.legalBases = union(row.legalBases, [p.lb.id]);
-  if (!row.rules.includes(p.rule.id)) row.rules.push(p.rule.id);
-  row.obligations = mergeObligations([...row.obligations, ...p.rule.obligations]);
-  const conditions = [...(p.rule.when ? [{ rule: p.rule.id, effect: 'permit' as const, when: p.rule.when.source }] : []), ...touching.map((d) => ({ rule: d.id, effect: 'deny' as const, ...(d.when && { when: d.when.source }) }))];
-  for (const cond of conditions) if (!row.conditions.some((x) => x.rule === cond.rule)) row.conditions.push(cond);
-  // One unconditional way through (no `when`, no deny that may apply) makes the row unconditional.
-  if (!p.rule.when && touching.length === 0) row.conditional = false;
-  rows.set(key, row);
 }
 
-/** The matrix as a Markdown table, CSV or a self-contained HTML page. */
-export function renderMatrix(m: Matrix, format: 'md' | 'csv' | 'html'): string {
-  const head = ['provider', 'recipient', 'category', 'purposes', 'legal bases', 'rules', 'conditional', 'obligations'];
+function addWay(c: Covenant, rows: Map<string, MatrixRow>, t: { provider: Id; recipient: Id; category: Id }, purpose: Id, way: WayAt): void {
+  const key = `${t.provider}\u0000${t.recipient}\u0000${t.category}`;
+  let row = rows.get(key);
+  if (!row) {
+    const name = (m: ReadonlyMap<Id, { name: Name }>, id: Id): Name => m.get(id)?.name ?? id;
+    row = {
+      ...t,
+      names: { provider: name(c.partners, t.provider), recipient: name(c.partners, t.recipient), category: name(c.categories, t.category) },
+      purposes: [],
+      legalBases: [],
+      rules: [],
+      conditional: true,
+      conditions: [],
+      ways: [],
+    };
+    rows.set(key, row);
+  }
+  const add = (list: Id[], id: Id): void => {
+    if (!list.includes(id)) list.push(id);
+  };
+  add(row.purposes, purpose);
+  row.purposes.sort();
+  add(row.legalBases, way.legalBasis);
+  row.legalBases.sort();
+  for (const r of way.rules) add(row.rules, r);
+  for (const cond of way.conditions) if (!row.conditions.some((x) => x.rule === cond.rule)) row.conditions.push(cond);
+  if (!way.conditional) row.conditional = false;
+  // Purposes that lead to the same rules, obligations and conditions on one basis are one way.
+  const same = row.ways.find((w) => w.legalBasis === way.legalBasis && sameJson(w.rules, way.rules) && sameJson(w.conditions, way.conditions) && sameJson(w.obligations, way.obligations));
+  if (!same) row.ways.push({ ...way, purposes: [purpose] });
+  else {
+    add(same.purposes, purpose);
+    same.purposes.sort();
+  }
+}
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+export type MatrixFormat = 'json' | 'md' | 'csv' | 'html';
+
+/** The matrix as JSON, a Markdown table, CSV or a self-contained HTML page. */
+export function renderMatrix(m: Matrix, format: MatrixFormat): string {
+  if (format === 'json') return JSON.stringify(m);
+  const head = ['provider', 'recipient', 'category', 'purposes', 'legal bases', 'rules', 'conditional', 'obligations by way', 'conditions'];
+  const named = (name: Name, id: Id): string => {
+    const text = typeof name === 'string' ? name : name.nl === name.en ? name.nl : `${name.nl} / ${name.en}`;
+    return text === id ? id : `${text} (${id})`;
+  };
+  const obligation = (o: Obligation): string => (o.type === 'retention' ? `retention ${o.days}d` : o.type === 'notify' ? `notify ${o.role}` : o.type);
   const cells = (r: MatrixRow): string[] => [
-    r.provider,
-    r.recipient,
-    r.category,
+    named(r.names.provider, r.provider),
+    named(r.names.recipient, r.recipient),
+    named(r.names.category, r.category),
     r.purposes.join(' '),
     r.legalBases.join(' '),
     r.rules.join(' '),
     r.conditional ? 'yes' : 'no',
-    r.obligations.map((o) => (o.type === 'retention' ? `retention ${o.days}d` : o.type === 'notify' ? `notify ${o.role}` : o.type)).join('; '),
+    r.ways.map((w) => `${w.legalBasis} for ${w.purposes.join(' ')}: ${w.obligations.length === 0 ? 'none' : w.obligations.map(obligation).join(', ')}`).join('; '),
+    r.conditions.map((x) => `${x.rule} (${x.effect}) when ${JSON.stringify(x.when)}`).join('; '),
   ];
   // CRLF records, as RFC 4180 has them; a field with any line break is quoted.
   // Ids and names come from rule files: formulas are neutralised in CSV, and Markdown, which passes

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Caller, DecisionLog, ListFilter, Page, Role, Verification } from '../audit/types.js';
 import type { PolicyArchive } from '../audit/policy-archive.js';
+import type { MatrixFormat } from '../engine/matrix.js';
 import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
 import type { Throttle } from './throttle.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
     report(period: Period): Promise<Report>;
     exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest>;
     exportChunks(period: Period, format: 'ndjson' | 'csv'): AsyncGenerator<string>;
+    /** the matrix of the archived `policyVersion` (the one serving) as text; `here` when it cannot be worked out apart */
+    matrix(archiveDir: string | undefined, policyVersion: string, at: number, format: MatrixFormat, here: () => string): Promise<string>;
   };
 }
 

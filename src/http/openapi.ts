@@ -36,6 +36,34 @@ const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'list
 };
 const listParams = queryParams('listQuery');
 
+const ids = { type: 'array', items: { type: 'string' } } as const;
+const name = { oneOf: [{ type: 'string' }, { type: 'object', required: ['nl', 'en'], properties: { nl: { type: 'string' }, en: { type: 'string' } } }] } as const;
+const condition = { type: 'object', required: ['rule', 'effect', 'when'], properties: { rule: { type: 'string' }, effect: { enum: ['permit', 'deny'] }, when: { description: 'the `when` clause as written' } } } as const;
+/** One row per permitted (provider, recipient, category); each way a legal basis with the purposes it permits for and what a decision made that way carries. */
+const matrixRow = {
+  type: 'object',
+  required: ['provider', 'recipient', 'category', 'names', 'purposes', 'legalBases', 'rules', 'conditional', 'conditions', 'ways'],
+  properties: {
+    provider: { type: 'string' },
+    recipient: { type: 'string' },
+    category: { type: 'string' },
+    names: { type: 'object', required: ['provider', 'recipient', 'category'], properties: { provider: name, recipient: name, category: name } },
+    purposes: ids,
+    legalBases: ids,
+    rules: ids,
+    conditional: { type: 'boolean', description: 'no way permits whatever the request\'s other facts: a `when` must hold, or a deny rule\'s must not' },
+    conditions: { type: 'array', items: condition },
+    ways: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['legalBasis', 'purposes', 'rules', 'obligations', 'conditional', 'conditions'],
+        properties: { legalBasis: { type: 'string' }, purposes: ids, rules: ids, obligations: { type: 'array', items: { type: 'object' } }, conditional: { type: 'boolean' }, conditions: { type: 'array', items: condition } },
+      },
+    },
+  },
+} as const;
+
 export function openApiDocument(): object {
   const secured = [{ apiKey: [] }];
   const decide = (summary: string, description: string) => ({
@@ -57,6 +85,7 @@ export function openApiDocument(): object {
         ...embed('Decision', schemas.decision),
         Problem: problem,
         LogEntry: entry,
+        MatrixRow: matrixRow,
         ValidateBody: schemas.api.$defs.validateBody,
         ImpactBody: JSON.parse(JSON.stringify(schemas.api.$defs.impactBody).replace('"#/$defs/validateBody/properties/files"', '"#/components/schemas/ValidateBody/properties/files"')) as object,
       },
@@ -211,7 +240,7 @@ export function openApiDocument(): object {
             '200': {
               description: 'the matrix',
               content: {
-                'application/json': { schema: { type: 'object', required: ['at', 'rows'], properties: { at: { type: 'string' }, policyVersion: { type: 'string' }, rows: { type: 'array', items: { type: 'object', required: ['provider', 'recipient', 'category', 'purposes', 'legalBases', 'rules', 'conditional'], properties: { provider: { type: 'string' }, recipient: { type: 'string' }, category: { type: 'string' }, purposes: { type: 'array', items: { type: 'string' } }, legalBases: { type: 'array', items: { type: 'string' } }, rules: { type: 'array', items: { type: 'string' } }, conditional: { type: 'boolean' } } } } } } },
+                'application/json': { schema: { type: 'object', required: ['at', 'rows'], properties: { at: { type: 'string' }, policyVersion: { type: 'string' }, rows: { type: 'array', items: { $ref: '#/components/schemas/MatrixRow' } } } } },
                 'text/markdown': { schema: { type: 'string' } },
                 'text/csv': { schema: { type: 'string' } },
                 'text/html': { schema: { type: 'string' } },

@@ -11,6 +11,7 @@ import type { ImpactReport, Period, PostedFile, ValidationReport } from './poste
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report } from './report.js';
+import type { MatrixFormat } from '../engine/matrix.js';
 import { verifyAll, type ExportChunk, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
 
 type Pending = { resolve: (value: ReviewResult) => void; reject: (e: Error) => void };
@@ -65,6 +66,15 @@ export class ReviewThread {
   /** A page of the log, newest first: a filter that matches little reads far back. */
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
     return this.run({ op: 'list', logDir: this.logDir, filter, page }, () => this.log.list(filter, page)) as Promise<Page>;
+  }
+
+  /**
+   * The matrix of the version serving, as text: 10,000 rules' matrix took 1.8 s to work out, which
+   * on the service's thread every decision would have waited for. `here` works it out on this thread.
+   */
+  matrix(archiveDir: string | undefined, policyVersion: string, at: number, format: MatrixFormat, here: () => string): Promise<string> {
+    if (archiveDir === undefined) return Promise.resolve(here());
+    return this.run({ op: 'matrix', archiveDir, policyVersion, at, format }, () => Promise.resolve(here())) as Promise<string>;
   }
 
   report(period: Period): Promise<Report> {

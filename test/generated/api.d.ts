@@ -460,6 +460,51 @@ export interface components {
             prevHash: string;
             hash: string;
         };
+        MatrixRow: {
+            provider: string;
+            recipient: string;
+            category: string;
+            names: {
+                provider: string | {
+                    nl: string;
+                    en: string;
+                };
+                recipient: string | {
+                    nl: string;
+                    en: string;
+                };
+                category: string | {
+                    nl: string;
+                    en: string;
+                };
+            };
+            purposes: string[];
+            legalBases: string[];
+            rules: string[];
+            /** @description no way permits whatever the request's other facts: a `when` must hold, or a deny rule's must not */
+            conditional: boolean;
+            conditions: {
+                rule: string;
+                /** @enum {unknown} */
+                effect: "permit" | "deny";
+                /** @description the `when` clause as written */
+                when: unknown;
+            }[];
+            ways: {
+                legalBasis: string;
+                purposes: string[];
+                rules: string[];
+                obligations: Record<string, never>[];
+                conditional: boolean;
+                conditions: {
+                    rule: string;
+                    /** @enum {unknown} */
+                    effect: "permit" | "deny";
+                    /** @description the `when` clause as written */
+                    when: unknown;
+                }[];
+            }[];
+        };
         ValidateBody: {
             files: {
                 name: string;
@@ -1458,15 +1503,7 @@ export interface operations {
                     "application/json": {
                         at: string;
                         policyVersion?: string;
-                        rows: {
-                            provider: string;
-                            recipient: string;
-                            category: string;
-                            purposes: string[];
-                            legalBases: string[];
-                            rules: string[];
-                            conditional: boolean;
-                        }[];
+                        rows: components["schemas"]["MatrixRow"][];
                     };
                     "text/markdown": string;
                     "text/csv": string;

@@ -4,7 +4,7 @@ import { instantOf } from '../../compile/time.js';
 import { Hono } from 'hono';
 import { renderReportHtml } from '../../service/report-html.js';
 import { replay, VersionCache } from '../../service/review.js';
-import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
+import { buildMatrix, renderMatrix, type MatrixFormat } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
 import { validateExportQuery, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
@@ -87,11 +87,11 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     if (q instanceof Response) return q;
     const at = q.at === undefined ? deps.now() : parseInstant(q.at, 'from');
     if (at === undefined) return refused(c, deps, 'GET /v1/policy/matrix', [{ path: '/at', message: 'must be a real date or date-time' }]);
-    const m = buildMatrix(deps.policy.current().covenant, at);
-    const format = q.format ?? 'json';
-    if (format === 'json') return c.json(m);
-    const types = { md: 'text/markdown; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
-    return c.body(renderMatrix(m, format as 'md' | 'csv' | 'html'), 200, { 'content-type': types[format as keyof typeof types] });
+    const format = (q.format ?? 'json') as MatrixFormat;
+    const covenant = deps.policy.current().covenant;
+    const text = await deps.review.matrix(deps.archive?.dir, covenant.policyVersion, at, format, () => renderMatrix(buildMatrix(covenant, at), format));
+    const types = { json: 'application/json', md: 'text/markdown; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
+    return c.body(text, 200, { 'content-type': types[format] });
   }));
 
   return app;
