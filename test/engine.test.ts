@@ -211,8 +211,58 @@ describe('the decision (2.2 step 6 and 2.3)', () => {
     expect(first).toMatchObject({ category: 'fiscal.income', rule: 'p1' });
     expect(first?.misses).toEqual([expect.objectContaining({ field: 'purpose', expected: ['other'], actual: 'nsoc.tbml' })]);
     expect(second?.misses).toEqual([expect.objectContaining({ field: 'when.subjectCount', actual: 250 })]);
-    expect(second?.misses[0]?.message.en).toBe('subjectCount was 250; the rule allows at most 100');
+    expect(second?.misses[0]?.message).toEqual({
+      nl: 'Het verzoek geeft `subjectCount` = 250; Art. 5 lid 1 staat voor `subjectCount` hoogstens 100 toe.',
+      en: 'The request gives `subjectCount` = 250; Art. 5 lid 1 allows `subjectCount` of at most 100.',
+    });
     expect(d.reasons.map((r) => r.code)).toEqual(['no-permitting-rule']);
+  });
+});
+
+describe('near-miss messages', () => {
+  const missFor = (when: unknown, facts: Record<string, unknown>) => {
+    const d = run([permit({ citation: 'Art. 5', when: { all: [when] } })], { ...baseRequest, ...facts });
+    return d.nearMisses[0]?.misses[0]?.message;
+  };
+
+  it('say each condition in a sentence of its own language, and an absent fact as absent', () => {
+    const cases: [unknown, Record<string, unknown>, string, string][] = [
+      [{ fact: 'subjectCount', operator: 'lessThanInclusive', value: 25 }, {}, 'Het verzoek geeft geen `subjectCount`; Art. 5 staat voor `subjectCount` hoogstens 25 toe.', 'The request gives no `subjectCount`; Art. 5 allows `subjectCount` of at most 25.'],
+      [{ fact: 'subjectCount', operator: 'lessThan', value: 25 }, { subjectCount: 30 }, 'Het verzoek geeft `subjectCount` = 30; Art. 5 staat voor `subjectCount` alleen minder dan 25 toe.', 'The request gives `subjectCount` = 30; Art. 5 allows `subjectCount` below 25 only.'],
+      [{ fact: 'subjectCount', operator: 'greaterThanInclusive', value: 5 }, { subjectCount: 1 }, 'Het verzoek geeft `subjectCount` = 1; Art. 5 vereist voor `subjectCount` minstens 5.', 'The request gives `subjectCount` = 1; Art. 5 requires `subjectCount` of at least 5.'],
+      [{ fact: 'subjectCount', operator: 'greaterThan', value: 5 }, { subjectCount: 1 }, 'Het verzoek geeft `subjectCount` = 1; Art. 5 vereist voor `subjectCount` meer dan 5.', 'The request gives `subjectCount` = 1; Art. 5 requires `subjectCount` above 5.'],
+      [{ fact: 'pseudonymised', operator: 'equal', value: true }, {}, 'Het verzoek geeft `pseudonymised` = false; Art. 5 vereist dat `pseudonymised` gelijk is aan true.', 'The request gives `pseudonymised` = false; Art. 5 requires `pseudonymised` to be true.'],
+      [{ fact: 'caseReference', operator: 'notEqual', value: 'X' }, { caseReference: 'X' }, 'Het verzoek geeft `caseReference` = `X`; Art. 5 vereist dat `caseReference` niet gelijk is aan `X`.', 'The request gives `caseReference` = `X`; Art. 5 requires `caseReference` not to be `X`.'],
+      [{ fact: 'context', path: '$.dpiaReference', operator: 'notEqual', value: null }, {}, 'Het verzoek geeft geen `context.dpiaReference`; Art. 5 vereist dat `context.dpiaReference` is opgegeven.', 'The request gives no `context.dpiaReference`; Art. 5 requires `context.dpiaReference` to be given.'],
+      [{ fact: 'caseReference', operator: 'equal', value: null }, { caseReference: 'X' }, 'Het verzoek geeft `caseReference` = `X`; Art. 5 vereist dat `caseReference` ontbreekt.', 'The request gives `caseReference` = `X`; Art. 5 requires `caseReference` to be absent.'],
+      [{ fact: 'purpose', operator: 'in', value: ['a', 'b'] }, {}, 'Het verzoek geeft `purpose` = `nsoc.tbml`; Art. 5 vereist dat `purpose` een van [`a`, `b`] is.', 'The request gives `purpose` = `nsoc.tbml`; Art. 5 requires `purpose` to be one of [`a`, `b`].'],
+      [{ fact: 'purpose', operator: 'notIn', value: ['nsoc.tbml'] }, {}, 'Het verzoek geeft `purpose` = `nsoc.tbml`; Art. 5 vereist dat `purpose` geen van [`nsoc.tbml`] is.', 'The request gives `purpose` = `nsoc.tbml`; Art. 5 requires `purpose` to be none of [`nsoc.tbml`].'],
+      [{ fact: 'dataCategories', operator: 'contains', value: 'police' }, {}, 'Het verzoek geeft `dataCategories` = ["fiscal.income"]; Art. 5 vereist dat `dataCategories` `police` bevat.', 'The request gives `dataCategories` = ["fiscal.income"]; Art. 5 requires `dataCategories` to contain `police`.'],
+      [{ fact: 'dataCategories', operator: 'doesNotContain', value: 'fiscal.income' }, {}, 'Het verzoek geeft `dataCategories` = ["fiscal.income"]; Art. 5 vereist dat `dataCategories` `fiscal.income` niet bevat.', 'The request gives `dataCategories` = ["fiscal.income"]; Art. 5 requires `dataCategories` not to contain `fiscal.income`.'],
+    ];
+    for (const [when, facts, nl, en] of cases) expect(missFor(when, facts), JSON.stringify(when)).toEqual({ nl, en });
+  });
+
+  it('never suggest a rule out of force, or a legal basis not yet in force or unavailable to the provider, at that instant', () => {
+    const policies = {
+      ...basePolicies,
+      legalBases: [
+        ...basePolicies.legalBases,
+        { id: 'later', citation: 'Wet Y', providers: ['a'], categories: ['fiscal'], validFrom: '2025-04-01' },
+        { id: 'others', citation: 'Wet Z', providers: ['b'], categories: ['fiscal'] },
+        { id: 'now', citation: 'Wet W', providers: ['a'], categories: ['fiscal'] },
+      ],
+    };
+    const rules = [
+      permit({ id: 'p-later', legalBases: ['later'] }),
+      permit({ id: 'p-others', legalBases: ['others'] }),
+      permit({ id: 'p-old', validUntil: '2025-02-01' }),
+      permit({ id: 'p-now', legalBases: ['later', 'now'] }),
+    ];
+    const d = run(rules, baseRequest, policies);
+    expect(d.decision).toBe('deny');
+    expect(d.nearMisses.map((n) => n.rule)).toEqual(['p-now']);
+    expect(d.nearMisses[0]?.misses).toEqual([expect.objectContaining({ field: 'legalBasis', expected: ['now'], actual: 'lb' })]);
   });
 });
 

@@ -74,31 +74,49 @@ export const missMessage = {
       en: `${citation} would permit this for ${field} ${list(expected)}; the request names ${show(actual)}`,
     };
   },
-  validity(citation: string, from: string | undefined, until: string | undefined, at: string): LocalizedText {
-    const range = `${from ?? '…'} – ${until ?? '…'}`;
-    return {
-      nl: `${citation} geldt van ${range}; de uitwisseling is op ${at}`,
-      en: `${citation} is valid ${range}; the exchange is at ${at}`,
-    };
-  },
-  condition(fact: string, operator: string, expected: unknown, actual: unknown): LocalizedText {
-    const phrases: Record<string, [string, string]> = {
-      lessThanInclusive: ['staat hoogstens', 'allows at most'],
-      lessThan: ['staat minder toe dan', 'allows less than'],
-      greaterThanInclusive: ['vereist minstens', 'requires at least'],
-      greaterThan: ['vereist meer dan', 'requires more than'],
-      equal: ['vereist', 'requires'],
-      notEqual: ['sluit uit', 'excludes'],
-      in: ['vereist een van', 'requires one of'],
-      notIn: ['sluit uit', 'excludes'],
-      contains: ['vereist dat het bevat', 'requires it to contain'],
-      doesNotContain: ['vereist dat het niet bevat', 'requires it not to contain'],
-    };
-    const [nl, en] = phrases[operator] ?? [`vereist ${operator}`, `requires ${operator}`];
+  /**
+   * A `when` leaf that did not hold, as two sentences a reader can act on: what the request gave
+   * (or that it gave nothing) and what the article asks, in grammatical Dutch and English.
+   */
+  condition(citation: string, fact: string, operator: string, expected: unknown, actual: unknown): LocalizedText {
+    const f = `\`${fact}\``;
     const want = Array.isArray(expected) ? `[${list(expected)}]` : show(expected);
+    const asks = conditionPhrase(citation, f, operator, expected, want);
+    const absent = actual === null || actual === undefined;
     return {
-      nl: `${fact} was ${show(actual)}; het artikel ${nl} ${want}`,
-      en: `${fact} was ${show(actual)}; the rule ${en} ${want}`,
+      nl: `${absent ? `Het verzoek geeft geen ${f}` : `Het verzoek geeft ${f} = ${show(actual)}`}; ${asks.nl}.`,
+      en: `${absent ? `The request gives no ${f}` : `The request gives ${f} = ${show(actual)}`}; ${asks.en}.`,
     };
   },
 };
+
+/** What one operator of a `when` asks of a fact, as a clause with the article as its subject. */
+function conditionPhrase(citation: string, f: string, operator: string, expected: unknown, want: string): LocalizedText {
+  // A comparison with null asks for a fact to be given, or to be left out.
+  if (expected === null && operator === 'notEqual') return { nl: `${citation} vereist dat ${f} is opgegeven`, en: `${citation} requires ${f} to be given` };
+  if (expected === null && operator === 'equal') return { nl: `${citation} vereist dat ${f} ontbreekt`, en: `${citation} requires ${f} to be absent` };
+  switch (operator) {
+    case 'lessThanInclusive':
+      return { nl: `${citation} staat voor ${f} hoogstens ${want} toe`, en: `${citation} allows ${f} of at most ${want}` };
+    case 'lessThan':
+      return { nl: `${citation} staat voor ${f} alleen minder dan ${want} toe`, en: `${citation} allows ${f} below ${want} only` };
+    case 'greaterThanInclusive':
+      return { nl: `${citation} vereist voor ${f} minstens ${want}`, en: `${citation} requires ${f} of at least ${want}` };
+    case 'greaterThan':
+      return { nl: `${citation} vereist voor ${f} meer dan ${want}`, en: `${citation} requires ${f} above ${want}` };
+    case 'equal':
+      return { nl: `${citation} vereist dat ${f} gelijk is aan ${want}`, en: `${citation} requires ${f} to be ${want}` };
+    case 'notEqual':
+      return { nl: `${citation} vereist dat ${f} niet gelijk is aan ${want}`, en: `${citation} requires ${f} not to be ${want}` };
+    case 'in':
+      return { nl: `${citation} vereist dat ${f} een van ${want} is`, en: `${citation} requires ${f} to be one of ${want}` };
+    case 'notIn':
+      return { nl: `${citation} vereist dat ${f} geen van ${want} is`, en: `${citation} requires ${f} to be none of ${want}` };
+    case 'contains':
+      return { nl: `${citation} vereist dat ${f} ${want} bevat`, en: `${citation} requires ${f} to contain ${want}` };
+    case 'doesNotContain':
+      return { nl: `${citation} vereist dat ${f} ${want} niet bevat`, en: `${citation} requires ${f} not to contain ${want}` };
+    default:
+      return { nl: `${citation} vereist dat ${f} voldoet aan ${show(operator)} ${want}`, en: `${citation} requires ${f} to satisfy ${show(operator)} ${want}` };
+  }
+}

@@ -4,7 +4,7 @@ import type { Covenant, Rule, ScoredRule } from '../domain/covenant.js';
 import type { CheckedRequest, Id, Miss, NearMiss } from '../domain/types.js';
 import { explainCondition, type ConditionOutcome, type Facts } from '../conditions/index.js';
 import { covers } from '../compile/source.js';
-import { isoTime, within } from '../compile/time.js';
+import { within } from '../compile/time.js';
 import { missMessage } from './messages.js';
 
 /** How many near misses to show per category. */
@@ -12,7 +12,9 @@ const SHOW = 3;
 
 /**
  * The permit rules that cover the category and miss the fewest fields (a `when` that does not
- * hold and a validity that does not include the time each count once), explained in words.
+ * hold counts once), explained in words. A near miss is advice on what to change, so it never
+ * points at what could not be used at that instant: a rule out of force, or a rule whose legal
+ * bases are all out of force, unavailable to the provider, or not covering the purpose or category.
  */
 export function nearMisses(
   c: Covenant,
@@ -29,7 +31,9 @@ export function nearMisses(
     // INVARIANT: candidates come sorted by static misses, so once those alone exceed the worst
     // kept score, no later candidate can get in.
     if (worst && misses > worst.score) break;
-    const entry = { candidate, score: misses + Number(!within(rule.validity, t)) + Number(rule.when !== undefined && whenOf(rule) !== 'holds') };
+    if (!within(rule.validity, t)) continue;
+    if (rule.legalBases && !rule.legalBases.has(r.legalBasis) && usableBases(c, rule.legalBases, r, category, t).length === 0) continue;
+    const entry = { candidate, score: misses + Number(rule.when !== undefined && whenOf(rule) !== 'holds') };
     if (entry.score === 0 || (worst && !before(entry, worst))) continue;
     const at = best.findIndex((b) => before(entry, b));
     best.splice(at === -1 ? best.length : at, 0, entry);
@@ -39,8 +43,16 @@ export function nearMisses(
     category,
     rule: candidate.rule.id,
     citation: candidate.rule.citation,
-    misses: missesOf(candidate, r, t, facts, whenOf),
+    misses: missesOf(c, candidate, r, category, t, facts, whenOf),
   }));
+}
+
+/** The bases among `ids` that this provider could invoke for this purpose and category at `t`. */
+function usableBases(c: Covenant, ids: ReadonlySet<Id>, r: CheckedRequest, category: Id, t: number): Id[] {
+  return [...ids].filter((id) => {
+    const lb = c.legalBases.get(id);
+    return lb !== undefined && within(lb.validity, t) && lb.providers.has(r.provider) && (!lb.purposes || covers(lb.purposes, r.purpose)) && covers(lb.categories, category);
+  });
 }
 
 type Scored = { readonly candidate: ScoredRule; readonly score: number };
@@ -48,22 +60,17 @@ type Scored = { readonly candidate: ScoredRule; readonly score: number };
 /** Closer first; among equally close rules, the one written first. */
 const before = (a: Scored, b: Scored): boolean => a.score < b.score || (a.score === b.score && a.candidate.rule.order < b.candidate.rule.order);
 
-function missesOf(candidate: ScoredRule, r: CheckedRequest, t: number, facts: Facts, whenOf: (rule: Rule) => ConditionOutcome): readonly Miss[] {
+function missesOf(c: Covenant, candidate: ScoredRule, r: CheckedRequest, category: Id, t: number, facts: Facts, whenOf: (rule: Rule) => ConditionOutcome): readonly Miss[] {
   const { rule } = candidate;
   const fixed = fixedMisses(candidate, r);
-  const inTime = within(rule.validity, t);
   const holds = whenOf(rule) === 'holds';
-  if (inTime && holds) return fixed;
+  const basisMissed = rule.legalBases !== undefined && !rule.legalBases.has(r.legalBasis);
+  if (holds && !basisMissed) return fixed;
   const misses: Miss[] = [...fixed];
-  if (!inTime) {
-    const from = rule.validity.from === undefined ? undefined : isoTime(rule.validity.from);
-    const until = rule.validity.until === undefined ? undefined : isoTime(rule.validity.until);
-    misses.push({
-      field: 'validity',
-      expected: { validFrom: from ?? null, validUntil: until ?? null },
-      actual: isoTime(t),
-      message: missMessage.validity(rule.citation, from, until, isoTime(t)),
-    });
+  if (rule.legalBases && basisMissed) {
+    // only the bases the provider could invoke now, for this purpose and category
+    const expected = usableBases(c, rule.legalBases, r, category, t);
+    misses.push({ field: 'legalBasis', expected, actual: r.legalBasis, message: missMessage.field(rule.citation, 'legalBasis', expected, r.legalBasis) });
   }
   if (rule.when && !holds) {
     for (const leaf of explainCondition(rule.when, facts)) {
@@ -72,18 +79,19 @@ function missesOf(candidate: ScoredRule, r: CheckedRequest, t: number, facts: Fa
         field: `when.${fact}`,
         expected: { operator: leaf.operator, value: leaf.expected },
         actual: leaf.actual,
-        message: missMessage.condition(fact, leaf.operator, leaf.expected, leaf.actual),
+        message: missMessage.condition(rule.citation, fact, leaf.operator, leaf.expected, leaf.actual),
       });
     }
   }
   return misses;
 }
 
-/** The misses on ids of each near candidate, which the index made for requests with these ids. */
+/** The misses on provider, recipient and purpose of each near candidate, which the index made for requests with these ids. */
 const fixedOf = new WeakMap<ScoredRule, readonly Miss[]>();
 
 /**
- * The misses on provider, recipient, legal basis and purpose. They follow from the ids alone, and
+ * The misses on provider, recipient and purpose (the legal basis's depends on the time too). They
+ * follow from the ids alone, and
  * the index gives the same candidate object to every request with the same ids (a new one when
  * its memo starts over), so they are worked out once per candidate and shared, frozen.
  */
@@ -95,7 +103,7 @@ function fixedMisses(candidate: ScoredRule, r: CheckedRequest): readonly Miss[] 
 
 function idMisses(rule: Rule, r: CheckedRequest): Miss[] {
   const misses: Miss[] = [];
-  const field = (name: 'provider' | 'recipient' | 'legalBasis', allowed: ReadonlySet<Id> | undefined, actual: Id): void => {
+  const field = (name: 'provider' | 'recipient', allowed: ReadonlySet<Id> | undefined, actual: Id): void => {
     if (allowed && !allowed.has(actual)) {
       const expected = Object.freeze([...allowed]);
       misses.push({ field: name, expected, actual, message: Object.freeze(missMessage.field(rule.citation, name, expected, actual)) });
@@ -103,7 +111,6 @@ function idMisses(rule: Rule, r: CheckedRequest): Miss[] {
   };
   field('provider', rule.providers, r.provider);
   field('recipient', rule.recipients, r.recipient);
-  field('legalBasis', rule.legalBases, r.legalBasis);
   if (rule.purposes && !covers(rule.purposes, r.purpose)) {
     misses.push({
       field: 'purpose',
