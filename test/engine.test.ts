@@ -219,6 +219,71 @@ describe('the decision (2.2 step 6 and 2.3)', () => {
   });
 });
 
+describe('reason messages', () => {
+  const named = {
+    ...basePolicies,
+    covenant: { ...basePolicies.covenant, validUntil: '2025-06-30' },
+    partners: [{ id: 'a', name: 'Alfa' }, { id: 'b', name: { nl: 'Bravo-NL', en: 'Bravo-EN' } }, { id: 'c' }],
+    dataCategories: [{ id: 'fiscal', name: 'Fiscaal' }, { id: 'fiscal.income', name: { nl: 'Inkomen', en: 'Income' } }, { id: 'fiscal.income.wage' }, { id: 'police' }],
+    purposes: [{ id: 'nsoc', name: 'NSOC' }, { id: 'nsoc.tbml', name: { nl: 'Witwassen via handel', en: 'Trade-based money laundering' } }, { id: 'other' }],
+    legalBases: [
+      { id: 'lb', citation: 'Wet X art. 1', providers: ['a', 'b'], categories: ['fiscal', 'police'] },
+      { id: 'lb-b', citation: 'Wet B', providers: ['b'], categories: ['police'], purposes: ['other'], validFrom: '2025-04-01' },
+    ],
+  };
+  const reasons = (rules: unknown[], request: Record<string, unknown>) => run(rules, { ...baseRequest, ...request }, named).reasons.map((r) => ({ code: r.code, ...r.message }));
+
+  it('name partners, categories and purposes beside their ids, in each language', () => {
+    expect(reasons([permit({ citation: 'Art. 1' })], {})).toEqual([
+      { code: 'permitted-by-rule', nl: 'Art. 1 staat toe dat Alfa (a) Inkomen (fiscal.income) verstrekt aan Bravo-NL (b).', en: 'Art. 1 permits Alfa (a) to provide Income (fiscal.income) to Bravo-EN (b).' },
+    ]);
+    expect(reasons([deny({ citation: 'Art. 9' })], {})).toEqual([
+      { code: 'denied-by-rule', nl: 'Art. 9 verbiedt dat Alfa (a) Inkomen (fiscal.income) verstrekt aan Bravo-NL (b).', en: 'Art. 9 forbids Alfa (a) to provide Income (fiscal.income) to Bravo-EN (b).' },
+    ]);
+    expect(reasons([], { recipient: 'c' })).toEqual([
+      {
+        code: 'no-permitting-rule',
+        nl: 'Geen artikel van het convenant staat toe dat Alfa (a) Inkomen (fiscal.income) verstrekt aan c voor Witwassen via handel (nsoc.tbml).',
+        en: 'No article of the covenant permits Alfa (a) to provide Income (fiscal.income) to c for Trade-based money laundering (nsoc.tbml).',
+      },
+    ]);
+  });
+
+  it('give the period in force and the instant evaluated, in UTC and as the request gave it', () => {
+    expect(reasons([permit()], { requestedAt: '2025-07-01T10:00:00+02:00', legalBasis: 'lb-b', dataCategories: ['police'], purpose: 'nsoc' })).toEqual([
+      {
+        code: 'covenant-not-in-force',
+        nl: 'Het convenant t geldt van 2025-01-01T00:00:00.000Z tot en met 2025-06-30T23:59:59.999Z; de uitwisseling is op 2025-07-01T08:00:00.000Z (opgegeven als 2025-07-01T10:00:00+02:00).',
+        en: 'Covenant t is in force from 2025-01-01T00:00:00.000Z through 2025-06-30T23:59:59.999Z; the exchange is at 2025-07-01T08:00:00.000Z (given as 2025-07-01T10:00:00+02:00).',
+      },
+      {
+        code: 'legal-basis-not-available-to-provider',
+        nl: 'Alfa (a) kan zich voor verstrekking niet beroepen op de grondslag lb-b (Wet B); dat kunnen alleen: Bravo-NL (b).',
+        en: 'Alfa (a) cannot invoke legal basis lb-b (Wet B) to provide data; only these can: Bravo-EN (b).',
+      },
+      {
+        code: 'legal-basis-does-not-cover-purpose',
+        nl: 'De grondslag lb-b (Wet B) dekt het doel NSOC (nsoc) niet, alleen: other.',
+        en: 'Legal basis lb-b (Wet B) does not cover purpose NSOC (nsoc), only: other.',
+      },
+    ]);
+    const { requestedAt: _, ...noTime } = baseRequest;
+    const early = run([permit()], { ...noTime, legalBasis: 'lb-b', provider: 'b', recipient: 'a', dataCategories: ['police'], purpose: 'other' }, named);
+    expect(early.reasons.map((r) => r.message)).toEqual([
+      {
+        nl: 'De grondslag lb-b (Wet B) geldt vanaf 2025-04-01T00:00:00.000Z; de uitwisseling is op 2025-03-01T10:00:00.000Z (nu: het verzoek noemt geen tijdstip).',
+        en: 'Legal basis lb-b (Wet B) is in force from 2025-04-01T00:00:00.000Z; the exchange is at 2025-03-01T10:00:00.000Z (now: the request gives no time).',
+      },
+    ]);
+    expect(reasons([permit()], { dataCategories: ['fiscal', 'police'], legalBasis: 'lb', purpose: 'nsoc' })).toHaveLength(2);
+    const uncovered = run([permit()], { ...baseRequest, dataCategories: ['police', 'fiscal'] }, { ...named, legalBases: [{ id: 'lb', citation: 'Wet X art. 1', providers: ['a'], categories: ['police'] }] });
+    expect(uncovered.reasons.find((r) => r.code === 'legal-basis-does-not-cover-category')?.message).toEqual({
+      nl: 'De grondslag lb (Wet X art. 1) dekt de gegevenscategorie Fiscaal (fiscal) niet, alleen: police.',
+      en: 'Legal basis lb (Wet X art. 1) does not cover data category Fiscaal (fiscal), only: police.',
+    });
+  });
+});
+
 describe('near-miss messages', () => {
   const missFor = (when: unknown, facts: Record<string, unknown>) => {
     const d = run([permit({ citation: 'Art. 5', when: { all: [when] } })], { ...baseRequest, ...facts });

@@ -54,20 +54,26 @@ describe('deciding', () => {
   });
 
   it('answers 400 for malformed, 422 for unknown ids, 400 for both, 422 for provider = recipient', async () => {
-    const cases: [unknown, number][] = [
+    const { purpose: _, ...withoutPurpose } = exampleRequest;
+    const cases: [unknown, number, string?][] = [
       [{ ...exampleRequest, dataCategories: [] }, 400],
       [{ ...exampleRequest, surplus: 1 }, 400],
-      [{ ...exampleRequest, purpose: 'nsoc.unknown' }, 422],
+      [withoutPurpose, 400],
+      [{ ...exampleRequest, purpose: 'nsoc.unknown' }, 422, 'unknown ids in request'],
       [{ ...exampleRequest, purpose: 'nsoc.unknown', subjectCount: -3 }, 400],
-      [{ ...exampleRequest, recipient: 'belastingdienst' }, 422],
+      [{ ...exampleRequest, recipient: 'belastingdienst' }, 422, 'the provider is also the recipient'],
+      [{ ...exampleRequest, recipient: 'belastingdienst', purpose: 'nsoc.unknown' }, 422, 'unknown ids in request, and the provider is also the recipient'],
     ];
-    for (const [body, status] of cases) {
+    for (const [body, status, title] of cases) {
       const r = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body });
       expect(r.status, JSON.stringify(body)).toBe(status);
+      if (title) expect(r.body.title).toBe(title);
       expect(r.headers.get('content-type')).toContain('application/problem+json');
       problemShape(r.body);
       expect(r.body.errors.length).toBeGreaterThan(0);
     }
+    // a missing field's path names the field
+    expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: withoutPurpose })).body.errors).toEqual([{ path: '/purpose', message: 'missing required field `purpose`' }]);
     expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: '{"provider": ', headers: { 'content-type': 'application/json' } })).status).toBe(400);
     expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, raw: 'x'.repeat(70_000) })).status).toBe(413);
   });

@@ -125,7 +125,7 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
       : decideCategory(c, r, lb, category, t, source, whenOf),
   );
 
-  const verdict = verdictOf(c, r, lb, failures, categories);
+  const verdict = verdictOf(c, r, lb, failures, categories, t);
   const misses: NearMiss[] =
     options.explain === false || verdict.unpermitted.length === 0 ? [] : verdict.unpermitted.flatMap((category) => nearMisses(c, r, category, t, facts, whenOf));
   return {

@@ -1,52 +1,118 @@
 // Every message a decision carries, in Dutch and English, from one table keyed by code: a code
 // cannot exist without its message, since the table's type requires an entry for each.
-import type { ReasonCode, LocalizedText, Id } from '../domain/types.js';
+import type { Covenant } from '../domain/covenant.js';
+import type { CheckedRequest, Id, LocalizedText, Name, ReasonCode, Validity } from '../domain/types.js';
+import { isoTime } from '../compile/time.js';
 
 export interface MessageParams {
-  readonly provider: Id;
-  readonly recipient: Id;
-  readonly purpose: Id;
-  readonly legalBasis: Id;
-  readonly legalBasisCitation?: string;
+  readonly covenant: Covenant;
+  readonly request: CheckedRequest;
+  /** the instant evaluated; only request-level messages name it, as only they are made per request */
+  readonly at: number;
   readonly category?: Id;
   readonly rule?: Id;
   readonly citation?: string;
 }
 
+type Lang = 'nl' | 'en';
+
+/** An id with its name from the vocabulary beside it, in one language: `Belastingdienst (belastingdienst)`. */
+function named(vocabulary: ReadonlyMap<Id, { readonly name: Name }>, id: Id, lang: Lang): string {
+  const name = vocabulary.get(id)?.name;
+  const text = name === undefined ? id : typeof name === 'string' ? name : name[lang];
+  return text === id ? id : `${text} (${id})`;
+}
+
+/** Every phrase of one message in both languages, from one function of the language. */
+const both = (f: (lang: Lang, n: (m: ReadonlyMap<Id, { readonly name: Name }>, id: Id) => string) => string): LocalizedText => ({
+  nl: f('nl', (m, id) => named(m, id, 'nl')),
+  en: f('en', (m, id) => named(m, id, 'en')),
+});
+
+/** A validity period, inclusive at both ends, with its open ends said as open. */
+function period(v: Validity, lang: Lang): string {
+  const from = v.from === undefined ? undefined : isoTime(v.from);
+  const until = v.until === undefined ? undefined : isoTime(v.until);
+  if (lang === 'nl') return from && until ? `van ${from} tot en met ${until}` : from ? `vanaf ${from}` : until ? `tot en met ${until}` : 'altijd';
+  return from && until ? `from ${from} through ${until}` : from ? `from ${from}` : until ? `through ${until}` : 'always';
+}
+
+/** The instant evaluated, in UTC and as the request gave it (or that it is the service's clock). */
+function instant(p: MessageParams, lang: Lang): string {
+  const utc = isoTime(p.at);
+  const given = p.request.requestedAt;
+  if (given === undefined) return lang === 'nl' ? `${utc} (nu: het verzoek noemt geen tijdstip)` : `${utc} (now: the request gives no time)`;
+  if (given === utc) return utc;
+  return lang === 'nl' ? `${utc} (opgegeven als ${given})` : `${utc} (given as ${given})`;
+}
+
 const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText } = {
-  'covenant-not-in-force': () => ({
-    nl: 'Het convenant is niet van kracht op het moment van de uitwisseling.',
-    en: 'The covenant is not in force at the time of the exchange.',
-  }),
-  'legal-basis-not-in-force': (p) => ({
-    nl: `De grondslag ${p.legalBasis} (${p.legalBasisCitation}) is niet van kracht op het moment van de uitwisseling.`,
-    en: `Legal basis ${p.legalBasis} (${p.legalBasisCitation}) is not in force at the time of the exchange.`,
-  }),
-  'legal-basis-not-available-to-provider': (p) => ({
-    nl: `${p.provider} kan zich voor verstrekking niet beroepen op de grondslag ${p.legalBasis} (${p.legalBasisCitation}).`,
-    en: `${p.provider} cannot invoke legal basis ${p.legalBasis} (${p.legalBasisCitation}) to provide data.`,
-  }),
-  'legal-basis-does-not-cover-purpose': (p) => ({
-    nl: `De grondslag ${p.legalBasis} (${p.legalBasisCitation}) dekt het doel ${p.purpose} niet.`,
-    en: `Legal basis ${p.legalBasis} (${p.legalBasisCitation}) does not cover purpose ${p.purpose}.`,
-  }),
-  'legal-basis-does-not-cover-category': (p) => ({
-    nl: `De grondslag ${p.legalBasis} (${p.legalBasisCitation}) dekt de gegevenscategorie ${p.category} niet.`,
-    en: `Legal basis ${p.legalBasis} (${p.legalBasisCitation}) does not cover data category ${p.category}.`,
-  }),
-  'no-permitting-rule': (p) => ({
-    nl: `Geen artikel van het convenant staat verstrekking van ${p.category} door ${p.provider} aan ${p.recipient} voor ${p.purpose} toe.`,
-    en: `No article of the covenant permits ${p.provider} to provide ${p.category} to ${p.recipient} for ${p.purpose}.`,
-  }),
-  'permitted-by-rule': (p) => ({
-    nl: `${p.citation} staat verstrekking van ${p.category} door ${p.provider} aan ${p.recipient} toe.`,
-    en: `${p.citation} permits ${p.provider} to provide ${p.category} to ${p.recipient}.`,
-  }),
-  'denied-by-rule': (p) => ({
-    nl: `${p.citation} verbiedt verstrekking van ${p.category} door ${p.provider} aan ${p.recipient}.`,
-    en: `${p.citation} forbids ${p.provider} to provide ${p.category} to ${p.recipient}.`,
-  }),
+  'covenant-not-in-force': (p) =>
+    both((lang) =>
+      lang === 'nl'
+        ? `Het convenant ${p.covenant.info.id} geldt ${period(p.covenant.info.validity, lang)}; de uitwisseling is op ${instant(p, lang)}.`
+        : `Covenant ${p.covenant.info.id} is in force ${period(p.covenant.info.validity, lang)}; the exchange is at ${instant(p, lang)}.`,
+    ),
+  'legal-basis-not-in-force': (p) => {
+    const lb = basis(p);
+    return both((lang) =>
+      lang === 'nl'
+        ? `De grondslag ${lb.id} (${lb.citation}) geldt ${period(lb.validity, lang)}; de uitwisseling is op ${instant(p, lang)}.`
+        : `Legal basis ${lb.id} (${lb.citation}) is in force ${period(lb.validity, lang)}; the exchange is at ${instant(p, lang)}.`,
+    );
+  },
+  'legal-basis-not-available-to-provider': (p) => {
+    const lb = basis(p);
+    return both((lang, n) => {
+      const who = [...lb.providers].map((id) => n(p.covenant.partners, id)).join(', ');
+      return lang === 'nl'
+        ? `${n(p.covenant.partners, p.request.provider)} kan zich voor verstrekking niet beroepen op de grondslag ${lb.id} (${lb.citation}); dat kunnen alleen: ${who}.`
+        : `${n(p.covenant.partners, p.request.provider)} cannot invoke legal basis ${lb.id} (${lb.citation}) to provide data; only these can: ${who}.`;
+    });
+  },
+  'legal-basis-does-not-cover-purpose': (p) => {
+    const lb = basis(p);
+    return both((lang, n) => {
+      const covered = (lb.purposes ?? []).map((id) => n(p.covenant.purposes, id)).join(', ');
+      return lang === 'nl'
+        ? `De grondslag ${lb.id} (${lb.citation}) dekt het doel ${n(p.covenant.purposes, p.request.purpose)} niet, alleen: ${covered}.`
+        : `Legal basis ${lb.id} (${lb.citation}) does not cover purpose ${n(p.covenant.purposes, p.request.purpose)}, only: ${covered}.`;
+    });
+  },
+  'legal-basis-does-not-cover-category': (p) => {
+    const lb = basis(p);
+    return both((lang, n) => {
+      const covered = lb.categories.map((id) => n(p.covenant.categories, id)).join(', ');
+      return lang === 'nl'
+        ? `De grondslag ${lb.id} (${lb.citation}) dekt de gegevenscategorie ${n(p.covenant.categories, p.category ?? '')} niet, alleen: ${covered}.`
+        : `Legal basis ${lb.id} (${lb.citation}) does not cover data category ${n(p.covenant.categories, p.category ?? '')}, only: ${covered}.`;
+    });
+  },
+  'no-permitting-rule': (p) =>
+    both((lang, n) => {
+      const [category, provider, recipient, purpose] = [n(p.covenant.categories, p.category ?? ''), n(p.covenant.partners, p.request.provider), n(p.covenant.partners, p.request.recipient), n(p.covenant.purposes, p.request.purpose)];
+      return lang === 'nl'
+        ? `Geen artikel van het convenant staat toe dat ${provider} ${category} verstrekt aan ${recipient} voor ${purpose}.`
+        : `No article of the covenant permits ${provider} to provide ${category} to ${recipient} for ${purpose}.`;
+    }),
+  'permitted-by-rule': (p) =>
+    both((lang, n) => {
+      const [category, provider, recipient] = [n(p.covenant.categories, p.category ?? ''), n(p.covenant.partners, p.request.provider), n(p.covenant.partners, p.request.recipient)];
+      return lang === 'nl' ? `${p.citation} staat toe dat ${provider} ${category} verstrekt aan ${recipient}.` : `${p.citation} permits ${provider} to provide ${category} to ${recipient}.`;
+    }),
+  'denied-by-rule': (p) =>
+    both((lang, n) => {
+      const [category, provider, recipient] = [n(p.covenant.categories, p.category ?? ''), n(p.covenant.partners, p.request.provider), n(p.covenant.partners, p.request.recipient)];
+      return lang === 'nl' ? `${p.citation} verbiedt dat ${provider} ${category} verstrekt aan ${recipient}.` : `${p.citation} forbids ${provider} to provide ${category} to ${recipient}.`;
+    }),
 };
+
+/** The request's legal basis; checkRequest established that the covenant defines it. */
+function basis(p: MessageParams) {
+  const lb = p.covenant.legalBases.get(p.request.legalBasis);
+  if (!lb) throw new Error(`legal basis ${p.request.legalBasis} is not defined`);
+  return lb;
+}
 
 export const reasonMessage = (code: ReasonCode, params: MessageParams): LocalizedText => REASONS[code](params);
 

@@ -39,14 +39,21 @@ export function verdictOf(
   lb: LegalBasis,
   failures: readonly RequestLevelCode[],
   categories: readonly CategoryDecision[],
+  at: number,
 ): Verdict {
+  // Request-level reasons name the instant evaluated, so they are made for each request; they
+  // are rare (a request out of time or on a basis it may not use), the shared path is not.
+  if (failures.length > 0) return shared(makeVerdict(c, r, lb, failures, categories, at));
   let memo = memos.get(c);
   if (!memo) memos.set(c, (memo = new Memo(MEMO_LIMIT)));
-  return memo.get(keyOf(r, failures, categories), () => {
-    const verdict = deepFreeze(makeVerdict(c, r, lb, failures, categories));
-    byCategories.set(verdict.categories, verdict);
-    return verdict;
-  });
+  return memo.get(keyOf(r, failures, categories), () => shared(makeVerdict(c, r, lb, failures, categories, at)));
+}
+
+/** Frozen, and known by its categories to decisionJson. */
+function shared(v: Verdict): Verdict {
+  const verdict = deepFreeze(v);
+  byCategories.set(verdict.categories, verdict);
+  return verdict;
 }
 
 /**
@@ -75,8 +82,9 @@ function makeVerdict(
   lb: LegalBasis,
   failures: readonly RequestLevelCode[],
   categories: readonly CategoryDecision[],
+  at: number,
 ): Verdict {
-  const base: MessageParams = { provider: r.provider, recipient: r.recipient, purpose: r.purpose, legalBasis: lb.id, legalBasisCitation: lb.citation };
+  const base: MessageParams = { covenant: c, request: r, at };
   const decision: Effect = categories.every((d) => d.decision === 'permit') ? 'permit' : 'deny';
   const shared = {
     decision,

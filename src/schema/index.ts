@@ -92,6 +92,8 @@ function toSchemaErrors(errors: readonly ErrorObject[]): SchemaError[] {
     const params = e.params as Record<string, unknown>;
     switch (e.keyword) {
       case 'required':
+        // The path names the missing field; its position is the nearest that exists, the object.
+        segments.push(String(params.missingProperty));
         message = `missing required field \`${String(params.missingProperty)}\``;
         break;
       case 'additionalProperties':

@@ -111,7 +111,7 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   // INVARIANT: one read of the current version per request, so it never sees a mix of two.
   const covenant = deps.covenant();
   const checked = checkIds(covenant, request);
-  if (!checked.ok) return refuse(deps, caller, route, { status: 422, title: 'unknown ids in request', errors: checked.error.errors }, body);
+  if (!checked.ok) return refuse(deps, caller, route, { status: 422, title: unprocessableTitle(request, checked.error.errors.length), errors: checked.error.errors }, body);
   const now = deps.now();
   if (kind === 'decision' && request.requestedAt !== undefined) {
     if (!(Math.abs(exchangeTime(checked.value, now) - now) <= deps.maxSkewMs)) {
@@ -155,4 +155,10 @@ function withReceipt(answer: Uint8Array<ArrayBuffer>, receipt: string): Uint8Arr
   out.set(answer.subarray(0, answer.length - 1), 0);
   out.write(tail, answer.length - 1, 'utf8');
   return out as Uint8Array<ArrayBuffer>;
+}
+
+/** A 422's title says what is wrong: ids the covenant does not define, a provider that is also the recipient, or both. */
+function unprocessableTitle(r: { provider: string; recipient: string }, errors: number): string {
+  if (r.provider !== r.recipient) return 'unknown ids in request';
+  return errors > 1 ? 'unknown ids in request, and the provider is also the recipient' : 'the provider is also the recipient';
 }
