@@ -308,6 +308,18 @@ describe('near-miss messages', () => {
     for (const [when, facts, nl, en] of cases) expect(missFor(when, facts), JSON.stringify(when)).toEqual({ nl, en });
   });
 
+  it('say which provider, recipient, purpose or legal basis the rule would take, with names and citations', () => {
+    const policies = { ...basePolicies, partners: [{ id: 'a', name: 'Alfa' }, { id: 'b' }, { id: 'c', name: { nl: 'Charlie-NL', en: 'Charlie-EN' } }] };
+    const messages = (rule: Record<string, unknown>) => run([permit({ citation: 'Art. 7', ...rule })], baseRequest, policies).nearMisses[0]?.misses.map((m) => m.message);
+    expect(messages({ providers: ['c'] })).toEqual([{ nl: 'Art. 7 zou dit toestaan als de verstrekker Charlie-NL (c) was; het verzoek noemt Alfa (a).', en: 'Art. 7 would permit this if the provider were Charlie-EN (c); the request names Alfa (a).' }]);
+    expect(messages({ recipients: ['a', 'c'] })).toEqual([{ nl: 'Art. 7 zou dit toestaan als de ontvanger Alfa (a) of Charlie-NL (c) was; het verzoek noemt b.', en: 'Art. 7 would permit this if the recipient were Alfa (a) or Charlie-EN (c); the request names b.' }]);
+    expect(messages({ purposes: ['other'] })).toEqual([{ nl: 'Art. 7 zou dit toestaan als het doel other was; het verzoek noemt nsoc.tbml.', en: 'Art. 7 would permit this if the purpose were other; the request names nsoc.tbml.' }]);
+    const twoBases = { ...policies, legalBases: [...policies.legalBases, { id: 'lb2', citation: 'Wet Q', providers: ['a'], categories: ['fiscal'] }] };
+    expect(run([permit({ citation: 'Art. 7', legalBases: ['lb2'] })], baseRequest, twoBases).nearMisses[0]?.misses.map((m) => m.message)).toEqual([
+      { nl: 'Art. 7 zou dit toestaan als de grondslag lb2 (Wet Q) was; het verzoek noemt lb (Wet X art. 1).', en: 'Art. 7 would permit this if the legal basis were lb2 (Wet Q); the request names lb (Wet X art. 1).' },
+    ]);
+  });
+
   it('never suggest a rule out of force, or a legal basis not yet in force or unavailable to the provider, at that instant', () => {
     const policies = {
       ...basePolicies,

@@ -128,16 +128,20 @@ const list = (v: readonly unknown[]): string =>
 
 /** Near-miss phrases: what a permit rule wanted against what the request had. */
 export const missMessage = {
-  field(citation: string, field: string, expected: readonly unknown[], actual: unknown): LocalizedText {
-    const nlField: Record<string, string> = {
-      provider: 'verstrekker',
-      recipient: 'ontvanger',
-      purpose: 'doel',
-      legalBasis: 'grondslag',
+  /** A request field that a permit rule does not list, with the values it does list that could be used. */
+  field(c: Covenant, citation: string, field: 'provider' | 'recipient' | 'purpose' | 'legalBasis', expected: readonly Id[], actual: Id): LocalizedText {
+    const vocabulary = field === 'purpose' ? c.purposes : field === 'legalBasis' ? undefined : c.partners;
+    const say = (id: Id, lang: Lang): string => (vocabulary ? named(vocabulary, id, lang) : `${id} (${c.legalBases.get(id)?.citation ?? id})`);
+    const some = (lang: Lang): string => {
+      const shown = expected.slice(0, MAX_LISTED).map((id) => clip(say(id, lang)));
+      const more = expected.length > MAX_LISTED ? (lang === 'nl' ? ` en ${expected.length - MAX_LISTED} andere` : ` and ${expected.length - MAX_LISTED} others`) : '';
+      return `${shown.join(lang === 'nl' ? ' of ' : ' or ')}${more}`;
     };
+    const nounNl = { provider: 'de verstrekker', recipient: 'de ontvanger', purpose: 'het doel', legalBasis: 'de grondslag' }[field];
+    const nounEn = { provider: 'the provider', recipient: 'the recipient', purpose: 'the purpose', legalBasis: 'the legal basis' }[field];
     return {
-      nl: `${citation} zou dit toestaan voor ${nlField[field] ?? field} ${list(expected)}; het verzoek noemt ${show(actual)}`,
-      en: `${citation} would permit this for ${field} ${list(expected)}; the request names ${show(actual)}`,
+      nl: `${citation} zou dit toestaan als ${nounNl} ${some('nl')} was; het verzoek noemt ${clip(say(actual, 'nl'))}.`,
+      en: `${citation} would permit this if ${nounEn} were ${some('en')}; the request names ${clip(say(actual, 'en'))}.`,
     };
   },
   /**

@@ -62,7 +62,7 @@ const before = (a: Scored, b: Scored): boolean => a.score < b.score || (a.score 
 
 function missesOf(c: Covenant, candidate: ScoredRule, r: CheckedRequest, category: Id, t: number, facts: Facts, whenOf: (rule: Rule) => ConditionOutcome): readonly Miss[] {
   const { rule } = candidate;
-  const fixed = fixedMisses(candidate, r);
+  const fixed = fixedMisses(c, candidate, r);
   const holds = whenOf(rule) === 'holds';
   const basisMissed = rule.legalBases !== undefined && !rule.legalBases.has(r.legalBasis);
   if (holds && !basisMissed) return fixed;
@@ -70,7 +70,7 @@ function missesOf(c: Covenant, candidate: ScoredRule, r: CheckedRequest, categor
   if (rule.legalBases && basisMissed) {
     // only the bases the provider could invoke now, for this purpose and category
     const expected = usableBases(c, rule.legalBases, r, category, t);
-    misses.push({ field: 'legalBasis', expected, actual: r.legalBasis, message: missMessage.field(rule.citation, 'legalBasis', expected, r.legalBasis) });
+    misses.push({ field: 'legalBasis', expected, actual: r.legalBasis, message: missMessage.field(c, rule.citation, 'legalBasis', expected, r.legalBasis) });
   }
   if (rule.when && !holds) {
     for (const leaf of explainCondition(rule.when, facts)) {
@@ -95,18 +95,18 @@ const fixedOf = new WeakMap<ScoredRule, readonly Miss[]>();
  * the index gives the same candidate object to every request with the same ids (a new one when
  * its memo starts over), so they are worked out once per candidate and shared, frozen.
  */
-function fixedMisses(candidate: ScoredRule, r: CheckedRequest): readonly Miss[] {
+function fixedMisses(c: Covenant, candidate: ScoredRule, r: CheckedRequest): readonly Miss[] {
   let misses = fixedOf.get(candidate);
-  if (misses === undefined) fixedOf.set(candidate, (misses = Object.freeze(idMisses(candidate.rule, r).map((m) => Object.freeze(m)))));
+  if (misses === undefined) fixedOf.set(candidate, (misses = Object.freeze(idMisses(c, candidate.rule, r).map((m) => Object.freeze(m)))));
   return misses;
 }
 
-function idMisses(rule: Rule, r: CheckedRequest): Miss[] {
+function idMisses(c: Covenant, rule: Rule, r: CheckedRequest): Miss[] {
   const misses: Miss[] = [];
   const field = (name: 'provider' | 'recipient', allowed: ReadonlySet<Id> | undefined, actual: Id): void => {
     if (allowed && !allowed.has(actual)) {
       const expected = Object.freeze([...allowed]);
-      misses.push({ field: name, expected, actual, message: Object.freeze(missMessage.field(rule.citation, name, expected, actual)) });
+      misses.push({ field: name, expected, actual, message: Object.freeze(missMessage.field(c, rule.citation, name, expected, actual)) });
     }
   };
   field('provider', rule.providers, r.provider);
@@ -116,7 +116,7 @@ function idMisses(rule: Rule, r: CheckedRequest): Miss[] {
       field: 'purpose',
       expected: rule.purposes,
       actual: r.purpose,
-      message: Object.freeze(missMessage.field(rule.citation, 'purpose', rule.purposes, r.purpose)),
+      message: Object.freeze(missMessage.field(c, rule.citation, 'purpose', rule.purposes, r.purpose)),
     });
   }
   return misses;
