@@ -64,6 +64,30 @@ describe('covenant decide', () => {
     expect(JSON.parse(deny.stdout)).toMatchObject({ decision: 'deny', decisionId: expect.stringMatching(/^[0-9A-Z]{26}$/) });
   });
 
+  it('decides as asked by a unit and function with --unit and --function, and policy tests may say who asks', () => {
+    const screened = { ...permitRule, when: { all: [{ fact: 'function', operator: 'equal', value: 'screened' }, { fact: 'unit', operator: 'equal', value: 'noord' }] } };
+    const caseFor = (caller: Record<string, string> | undefined, expect: string) => ({ name: `as ${JSON.stringify(caller)}`, request: baseRequest, expect, ...(caller && { caller }) });
+    const { args } = project([screened], {
+      'rules/who.test.yaml': stringify({ tests: [caseFor({ unit: 'noord', function: 'screened' }, 'permit'), caseFor(undefined, 'deny'), caseFor({ unit: 'zuid', function: 'screened' }, 'deny')] }),
+    });
+    expect(JSON.parse(cli(['decide', '-', '--unit', 'noord', '--function', 'screened', ...args], { input: JSON.stringify(baseRequest) }).stdout).decision).toBe('permit');
+    expect(JSON.parse(cli(['decide', '-', '--function', 'screened', ...args], { input: JSON.stringify(baseRequest) }).stdout).decision).toBe('deny');
+    const tested = cli(['test', ...args]);
+    expect(tested.stdout.trim().split('\n').at(-1)).toBe('3 passed, 0 failed');
+    expect(tested.status).toBe(0);
+  });
+
+  it('keys carry a unit and a function, listed beside the partner; anything but an id is refused', () => {
+    const { dir, args } = project();
+    const data = ['--data', join(dir, 'data')];
+    const added = cli(['keys', 'add', '--role', 'partner', '--partner', 'a', '--unit', 'regio-noord', '--function', 'screened', ...data, ...args]);
+    expect(added.status).toBe(0);
+    expect(cli(['keys', 'list', ...data]).stdout).toMatch(/partner\s+a\s+active\s+regio-noord\/screened/);
+    const bad = cli(['keys', 'add', '--role', 'partner', '--partner', 'a', '--unit', 'regio noord', ...data, ...args]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--unit takes an id');
+  });
+
   it('reads a request file, and --at stands in for an absent requestedAt', () => {
     const { requestedAt: _, ...request } = baseRequest;
     const { dir, args } = project([{ ...permitRule, validUntil: '2025-06-30' }], { 'req.json': JSON.stringify(request) });

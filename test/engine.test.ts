@@ -343,6 +343,28 @@ describe('near-miss messages', () => {
   });
 });
 
+describe('who asks within a partner', () => {
+  it('lets `when` name the unit and function of the key that asks, absent as null, and says so in a near miss', () => {
+    const covenant = mustCompile(
+      doc('policies/p.json', basePolicies),
+      doc('rules/r.json', { rules: [permit({ citation: 'Art. 3', when: { all: [{ fact: 'unit', operator: 'equal', value: 'noord' }, { fact: 'function', operator: 'in', value: ['screened'] }] } })] }),
+    );
+    const ask = (askedBy?: { unit?: string; function?: string }) => {
+      const r = decide(covenant, baseRequest, { now: NOW, decisionId: 'd1' }, askedBy && { askedBy });
+      if (!r.ok) throw new Error(JSON.stringify(r.error));
+      return r.value;
+    };
+    expect(ask({ unit: 'noord', function: 'screened' }).decision).toBe('permit');
+    expect(ask({ unit: 'zuid', function: 'screened' }).decision).toBe('deny');
+    const anonymous = ask();
+    expect(anonymous.decision).toBe('deny');
+    expect(anonymous.nearMisses[0]?.misses.map((m) => m.message)).toEqual([
+      { nl: 'De sleutel van de vrager geeft geen `unit`; Art. 3 vereist dat `unit` gelijk is aan `noord`.', en: "The caller's key gives no `unit`; Art. 3 requires `unit` to be `noord`." },
+      { nl: 'De sleutel van de vrager geeft geen `function`; Art. 3 vereist dat `function` een van [`screened`] is.', en: "The caller's key gives no `function`; Art. 3 requires `function` to be one of [`screened`]." },
+    ]);
+  });
+});
+
 describe('shared verdicts', () => {
   it('tells apart the same question answered by different rules on one covenant', () => {
     const covenant = mustCompile(

@@ -408,3 +408,33 @@ describe('reloading the rule files', () => {
     }
   });
 });
+
+describe('who asks within a partner', () => {
+  it('decides by the unit and function of the caller key, records them, and replays as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-units-'));
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    writeFileSync(
+      join(dir, 'rules', 'screened.yaml'),
+      'rules:\n  - { id: screened-only, citation: "Art. 99", effect: deny, categories: [fiscal.income], when: { all: [ { fact: function, operator: notEqual, value: screened } ] } }\n',
+    );
+    const dataDir = join(dir, 'data');
+    const store = await KeyStore.open(dataPaths(dataDir).keys);
+    const screened = (await store.add({ role: 'partner', partner: 'belastingdienst', unit: 'regio-noord', function: 'screened' }, new Date())).key;
+    const t = await testServer({ policies: join(dir, 'policies'), rules: join(dir, 'rules'), dataDir });
+    try {
+      const asScreened = await t.call('POST', '/v1/decisions', { key: screened, body: exampleRequest });
+      const asAnyone = await t.call('POST', '/v1/decisions', { key: t.keys.belastingdienst, body: exampleRequest });
+      expect(asScreened.body.decision).toBe('permit');
+      expect(asAnyone.body).toMatchObject({ decision: 'deny', reasons: [expect.objectContaining({ code: 'denied-by-rule', rule: 'screened-only' })] });
+      const entry = await t.call('GET', `/v1/decisions/${asScreened.body.decisionId}`, { key: t.keys.auditor });
+      expect(entry.body.caller).toMatchObject({ role: 'partner', partner: 'belastingdienst', unit: 'regio-noord', function: 'screened' });
+      for (const d of [asScreened, asAnyone]) {
+        const replay = await t.call('GET', `/v1/decisions/${d.body.decisionId}/replay`, { key: t.keys.auditor });
+        expect(replay.body, d.body.decision).toMatchObject({ reproduced: true, changed: false });
+      }
+    } finally {
+      await t.server.close();
+    }
+  });
+});

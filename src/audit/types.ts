@@ -9,6 +9,9 @@ export interface Caller {
   readonly keyId: string;
   readonly role: Role;
   readonly partner?: string;
+  /** who asks within the partner, when the key says: recorded, so that replay evaluates as it was */
+  readonly unit?: string;
+  readonly function?: string;
 }
 
 export type EntryKind = 'decision' | 'simulation' | 'refusal' | 'recovery' | 'policy';

@@ -10,7 +10,7 @@ import { Exit, type ExitCode, type Io } from './io.js';
 import { flagTime, folders, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
-export async function decideCommand(file: string | undefined, flags: FolderFlags & { at?: string }, io: Io): Promise<ExitCode> {
+export async function decideCommand(file: string | undefined, flags: FolderFlags & { at?: string; unit?: string; function?: string }, io: Io): Promise<ExitCode> {
   let at: number | undefined;
   if (flags.at !== undefined) {
     at = flagTime(flags.at);
@@ -43,7 +43,8 @@ export async function decideCommand(file: string | undefined, flags: FolderFlags
   if (at !== undefined && isRecord(request) && request.requestedAt === undefined) {
     request = { ...request, requestedAt: new Date(at).toISOString() };
   }
-  const result = decide(loaded.covenant, request, { now: io.now(), decisionId: ulid() });
+  const askedBy = { ...(flags.unit !== undefined && { unit: flags.unit }), ...(flags.function !== undefined && { function: flags.function }) };
+  const result = decide(loaded.covenant, request, { now: io.now(), decisionId: ulid() }, { askedBy });
   if (!result.ok) {
     const kind = result.error.kind === 'malformed' ? 'malformed request' : 'request names what the covenant does not define';
     for (const e of result.error.errors) {

@@ -6,7 +6,7 @@ import { loadCovenant } from '../loader/files.js';
 import { Exit, type ExitCode, type Io } from './io.js';
 import { dataDir, folders, type FolderFlags, type Format } from './options.js';
 
-export async function keysAdd(flags: FolderFlags & { role?: string; partner?: string; name?: string; data?: string }, io: Io): Promise<ExitCode> {
+export async function keysAdd(flags: FolderFlags & { role?: string; partner?: string; name?: string; unit?: string; function?: string; data?: string }, io: Io): Promise<ExitCode> {
   const role = flags.role as Role | undefined;
   if (!role || !ROLES.includes(role)) {
     io.stderr(`error: --role must be one of ${ROLES.join(', ')}\n`);
@@ -20,6 +20,12 @@ export async function keysAdd(flags: FolderFlags & { role?: string; partner?: st
     io.stderr(`error: --partner is only for role partner, not ${role}\n`);
     return Exit.invalid;
   }
+  for (const [flag, value] of [['--unit', flags.unit], ['--function', flags.function]] as const) {
+    if (value !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+      io.stderr(`error: ${flag} takes an id: letters, digits, dots, dashes and underscores, at most 64\n`);
+      return Exit.invalid;
+    }
+  }
   if (flags.partner) {
     const loaded = await loadCovenant(folders(flags, io));
     if (loaded.covenant && !loaded.covenant.partners.has(flags.partner)) {
@@ -28,7 +34,10 @@ export async function keysAdd(flags: FolderFlags & { role?: string; partner?: st
     }
   }
   const store = await KeyStore.open(dataPaths(dataDir(flags, io)).keys);
-  const { key, record } = await store.add({ role, ...(flags.partner && { partner: flags.partner }), ...(flags.name && { name: flags.name }) }, new Date(io.now()));
+  const { key, record } = await store.add(
+    { role, ...(flags.partner && { partner: flags.partner }), ...(flags.name && { name: flags.name }), ...(flags.unit && { unit: flags.unit }), ...(flags.function && { function: flags.function }) },
+    new Date(io.now()),
+  );
   io.stdout(`${key}\n`);
   io.stderr(`created key ${record.id} (${role}${record.partner ? ` for ${record.partner}` : ''}); it is shown only this once\n`);
   return Exit.ok;
@@ -43,7 +52,8 @@ export async function keysList(flags: { data?: string; format: Format }, io: Io)
   }
   if (keys.length === 0) io.stdout('no keys; create one with `covenant keys add --role ROLE`\n');
   for (const k of keys) {
-    io.stdout(`${k.id}  ${k.role.padEnd(15)} ${(k.partner ?? '-').padEnd(16)} ${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}  ${k.name ?? ''}\n`);
+    const within = [k.unit, k.function].filter((x) => x !== undefined).join('/');
+    io.stdout(`${k.id}  ${k.role.padEnd(15)} ${(k.partner ?? '-').padEnd(16)} ${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}  ${within ? `${within}  ` : ''}${k.name ?? ''}\n`);
   }
   return Exit.ok;
 }

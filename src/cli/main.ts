@@ -61,6 +61,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       .argument('[file]', 'request file (JSON or YAML); `-` or none reads stdin'),
   )
     .option('--at <iso>', 'time of the exchange when the request names no requestedAt')
+    .option('--unit <unit>', 'decide as asked from this unit within the partner (the `unit` fact)')
+    .option('--function <function>', 'decide as asked by this function within the partner (the `function` fact)')
     .action(async (file: string | undefined, opts) => {
       status = await decideCommand(file, opts, io);
     });
@@ -86,6 +88,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--role <role>', 'partner, privacy-officer or auditor')
     .option('--partner <id>', 'for role partner: the partner the key acts for')
     .option('--name <text>', 'a note on whose key this is')
+    .option('--unit <unit>', 'who asks within the partner: a unit (e.g. a regional unit), the `unit` fact of its decisions')
+    .option('--function <function>', 'who asks within the partner: a function (e.g. screened staff), the `function` fact of its decisions')
     .action(async (opts) => {
       status = await keysAdd(opts, io);
     });

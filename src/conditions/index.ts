@@ -46,6 +46,9 @@ export const KNOWN_FACTS: readonly string[] = [
   'caseReference',
   'requestedAt',
   'context',
+  // not request fields: who asks within the provider or recipient, from the caller's key
+  'unit',
+  'function',
 ];
 const knownFacts = new Set(KNOWN_FACTS);
 

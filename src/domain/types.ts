@@ -48,6 +48,12 @@ export const REQUEST_LEVEL_CODES = [
 export type RequestLevelCode = (typeof REQUEST_LEVEL_CODES)[number];
 export type CategoryCode = 'legal-basis-does-not-cover-category' | 'no-permitting-rule';
 export type RuleCode = 'permitted-by-rule' | 'denied-by-rule';
+/** Who asks within a partner, from the caller's key: facts a `when` may name, never request fields. */
+export interface AskedBy {
+  readonly unit?: string;
+  readonly function?: string;
+}
+
 export type ReasonCode = RequestLevelCode | CategoryCode | RuleCode;
 export type DenialCode = Exclude<ReasonCode, 'permitted-by-rule'>;
 

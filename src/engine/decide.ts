@@ -2,6 +2,7 @@
 // arguments, and the same request, time and covenant always give the same evaluation.
 import type { Covenant, LegalBasis, Rule } from '../domain/covenant.js';
 import type {
+  AskedBy,
   CategoryDecision,
   CheckedRequest,
   Evaluation,
@@ -28,6 +29,8 @@ export interface EvaluateOptions {
   readonly candidates?: CandidateSource;
   /** near misses look at every near permit rule of a denied category; the bench and tests can leave them out */
   readonly explain?: boolean;
+  /** the unit and function of the caller's key, for `when` clauses that name them */
+  readonly askedBy?: AskedBy;
 }
 
 /** The time of the exchange: `requestedAt`, or now (CONTRACT 2.2). */
@@ -37,7 +40,7 @@ export function exchangeTime(request: CheckedRequest, now: number): number {
 }
 
 /** CONTRACT 2.1: what `when` sees; absent optional fields are null, `pseudonymised` false. */
-export function factsOf(r: CheckedRequest): Facts {
+export function factsOf(r: CheckedRequest, askedBy: AskedBy = {}): Facts {
   return {
     provider: r.provider,
     recipient: r.recipient,
@@ -49,6 +52,8 @@ export function factsOf(r: CheckedRequest): Facts {
     caseReference: r.caseReference ?? null,
     requestedAt: r.requestedAt ?? null,
     context: r.context ?? null,
+    unit: askedBy.unit ?? null,
+    function: askedBy.function ?? null,
   };
 }
 
@@ -106,7 +111,7 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
   const lb = c.legalBases.get(r.legalBasis);
   // INVARIANT: checkRequest established that every id is defined and the time parses.
   if (!lb || Number.isNaN(t)) throw new Error('evaluate() needs a request that checkRequest() accepted');
-  const facts = factsOf(r);
+  const facts = factsOf(r, options.askedBy);
   const whenCache = new Map<Rule, ConditionOutcome>();
   const whenOf = (rule: Rule): ConditionOutcome => {
     let o = whenCache.get(rule);

@@ -153,9 +153,12 @@ export const missMessage = {
     const want = Array.isArray(expected) ? `[${list(expected)}]` : show(expected);
     const asks = conditionPhrase(citation, f, operator, expected, want);
     const absent = actual === null || actual === undefined;
+    // `unit` and `function` come from the caller's key, not from the request
+    const key = fact === 'unit' || fact === 'function';
+    const [nl, en] = key ? ['De sleutel van de vrager', "The caller's key"] : ['Het verzoek', 'The request'];
     return {
-      nl: `${absent ? `Het verzoek geeft geen ${f}` : `Het verzoek geeft ${f} = ${show(actual)}`}; ${asks.nl}.`,
-      en: `${absent ? `The request gives no ${f}` : `The request gives ${f} = ${show(actual)}`}; ${asks.en}.`,
+      nl: `${absent ? `${nl} geeft geen ${f}` : `${nl} geeft ${f} = ${show(actual)}`}; ${asks.nl}.`,
+      en: `${absent ? `${en} gives no ${f}` : `${en} gives ${f} = ${show(actual)}`}; ${asks.en}.`,
     };
   },
 };

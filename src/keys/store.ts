@@ -17,6 +17,9 @@ export interface KeyRecord {
   readonly name?: string;
   readonly role: Role;
   readonly partner?: string;
+  /** who asks within the partner: a unit (a regional unit) and a function (screened staff) */
+  readonly unit?: string;
+  readonly function?: string;
   /** sha256 of the whole key; the key itself is never stored */
   readonly hash: string;
   readonly createdAt: string;
@@ -68,7 +71,7 @@ export class KeyStore {
     );
   }
 
-  async add(input: { role: Role; partner?: string; name?: string }, now: Date): Promise<{ key: string; record: KeyRecord }> {
+  async add(input: { role: Role; partner?: string; name?: string; unit?: string; function?: string }, now: Date): Promise<{ key: string; record: KeyRecord }> {
     const id = randomBytes(8).toString('hex');
     const key = `cov_${id}_${randomBytes(32).toString('base64url')}`;
     const record: KeyRecord = {
@@ -76,6 +79,8 @@ export class KeyStore {
       role: input.role,
       ...(input.partner !== undefined && { partner: input.partner }),
       ...(input.name !== undefined && { name: input.name }),
+      ...(input.unit !== undefined && { unit: input.unit }),
+      ...(input.function !== undefined && { function: input.function }),
       hash: digest(key).toString('hex'),
       createdAt: now.toISOString(),
     };
@@ -124,4 +129,10 @@ export class KeyStore {
 
 /** One frozen caller per key, the same object on every request: the log serialises it once (chain.ts). */
 const callerOf = (record: KeyRecord): Caller =>
-  Object.freeze({ keyId: record.id, role: record.role, ...(record.partner !== undefined && { partner: record.partner }) });
+  Object.freeze({
+    keyId: record.id,
+    role: record.role,
+    ...(record.partner !== undefined && { partner: record.partner }),
+    ...(record.unit !== undefined && { unit: record.unit }),
+    ...(record.function !== undefined && { function: record.function }),
+  });

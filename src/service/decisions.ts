@@ -129,7 +129,7 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
     }
   }
   const id = deps.newId(now);
-  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now) };
+  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now, { askedBy: caller }) };
   // Buffer.from(string) allocates from Node's own pool, an ArrayBuffer, never a shared one.
   const answer = Buffer.from(decisionJson(decision), 'utf8') as Uint8Array<ArrayBuffer>;
   const draft: EntryDraft = { kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion };

@@ -1,7 +1,7 @@
 // `covenant test` as a library (after OPA's tester): discover nothing, read nothing; take parsed
 // test documents and a covenant, return results. Reporting lives in the CLI.
 import type { Covenant } from '../domain/covenant.js';
-import type { Decision, Diagnostic, Effect, Id, ParsedDocument } from '../domain/types.js';
+import type { AskedBy, Decision, Diagnostic, Effect, Id, ParsedDocument } from '../domain/types.js';
 import { validateTestFile } from '../schema/index.js';
 import { checkRequest, evaluate } from '../engine/index.js';
 import { diagnostic } from '../compile/source.js';
@@ -33,12 +33,14 @@ interface RawTest {
   name: string;
   request: unknown;
   expect: Effect;
+  /** the unit and function of the key that asks, for rules that condition on them */
+  caller?: AskedBy;
   rules?: Id[];
 }
 
 export function runTests(covenant: Covenant, documents: readonly ParsedDocument[], now: number): TestRun {
   const diagnostics: Diagnostic[] = [];
-  const pending: { test: TestCase; request: Parameters<typeof evaluate>[1] }[] = [];
+  const pending: { test: TestCase; request: Parameters<typeof evaluate>[1]; askedBy: AskedBy }[] = [];
   for (const doc of documents) {
     const errors = validateTestFile(doc.value);
     for (const e of errors) diagnostics.push(diagnostic('error', 'schema', e.message, { doc, path: e.segments, key: e.at === 'key' }));
@@ -58,14 +60,15 @@ export function runTests(covenant: Covenant, documents: readonly ParsedDocument[
       pending.push({
         test: { file: doc.file, ...(pos && { line: pos.line }), name: t.name, expect: t.expect, rules: t.rules ?? [] },
         request: checked.value,
+        askedBy: t.caller ?? {},
       });
     });
   }
   if (diagnostics.length > 0) return { diagnostics, results: [], unexercised: [] };
 
   const exercised = new Set<Id>();
-  const results = pending.map(({ test, request }, i): TestResult => {
-    const decision = { decisionId: `test-${i + 1}`, ...evaluate(covenant, request, now) };
+  const results = pending.map(({ test, request, askedBy }, i): TestResult => {
+    const decision = { decisionId: `test-${i + 1}`, ...evaluate(covenant, request, now, { askedBy }) };
     const applied = new Set(decision.categories.flatMap((c) => c.rules));
     applied.forEach((id) => exercised.add(id));
     const missingRules = test.rules.filter((id) => !applied.has(id));
