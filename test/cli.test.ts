@@ -88,6 +88,25 @@ describe('covenant decide', () => {
     expect(bad.stderr).toContain('--unit takes an id');
   });
 
+  it('refuses derivedFrom, which needs the service log; policy tests give the origin instead', () => {
+    const noOnward = { id: 'no-onward', citation: 'Art. 2', effect: 'deny', when: { all: [{ fact: 'origin', path: '$.providers', operator: 'contains', value: 'c' }] } };
+    const origin = (providers: string[]) => ({ decisions: ['01ARZ3NDEKTSV4RRFFQ69G5FAV'], providers, categories: ['fiscal'], purposes: ['nsoc'], legalBases: ['lb'] });
+    const request = { ...baseRequest, derivedFrom: ['01ARZ3NDEKTSV4RRFFQ69G5FAV'] };
+    const { args } = project([permitRule, noOnward], {
+      'rules/onward.test.yaml': stringify({
+        tests: [
+          { name: 'from c, not onward', request, origin: origin(['c']), expect: 'deny' },
+          { name: 'from b, onward', request, origin: origin(['b']), expect: 'permit' },
+        ],
+      }),
+    });
+    const decided = cli(['decide', '-', ...args], { input: JSON.stringify(request) });
+    expect(decided.status).toBe(2);
+    expect(decided.stderr).toContain('`derivedFrom` names decisions in a service\'s log');
+    const tested = cli(['test', ...args]);
+    expect(tested.stdout.trim().split('\n').at(-1)).toBe('2 passed, 0 failed');
+  });
+
   it('reads a request file, and --at stands in for an absent requestedAt', () => {
     const { requestedAt: _, ...request } = baseRequest;
     const { dir, args } = project([{ ...permitRule, validUntil: '2025-06-30' }], { 'req.json': JSON.stringify(request) });

@@ -1,5 +1,5 @@
 // The service of CONTRACT 3, through a real server on a loopback port.
-import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -433,6 +433,56 @@ describe('who asks within a partner', () => {
         const replay = await t.call('GET', `/v1/decisions/${d.body.decisionId}/replay`, { key: t.keys.auditor });
         expect(replay.body, d.body.decision).toMatchObject({ reproduced: true, changed: false });
       }
+    } finally {
+      await t.server.close();
+    }
+  });
+});
+
+describe('onward provision', () => {
+  it('looks up the decisions a request names in derivedFrom, decides by where the data came from, records it and replays as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-onward-'));
+    const policies = {
+      covenant: { id: 'o', title: 'Onward', validFrom: '2020-01-01', validUntil: '2030-12-31' },
+      partners: [{ id: 'belastingdienst' }, { id: 'fiod' }, { id: 'douane' }],
+      dataCategories: [{ id: 'fiscal' }],
+      purposes: [{ id: 'p' }],
+      legalBases: [{ id: 'lb', citation: 'Wet X', providers: ['belastingdienst', 'fiod', 'douane'], categories: ['fiscal'] }],
+    };
+    const rules = [
+      { id: 'share', citation: 'Art. 1', effect: 'permit', recipients: ['fiod', 'douane'] },
+      { id: 'no-onward', citation: 'Art. 2', effect: 'deny', when: { all: [{ fact: 'origin', path: '$.providers', operator: 'contains', value: 'belastingdienst' }] } },
+    ];
+    const folders = { policies: join(dir, 'policies'), rules: join(dir, 'rules') };
+    for (const f of Object.values(folders)) mkdirSync(f);
+    writeFileSync(join(folders.policies, 'p.json'), JSON.stringify(policies));
+    writeFileSync(join(folders.rules, 'r.json'), JSON.stringify({ rules }));
+    const t = await testServer(folders);
+    const ask = (key: string, provider: string, recipient: string, derivedFrom?: string[]) =>
+      t.call('POST', '/v1/decisions', { key, body: { provider, recipient, dataCategories: ['fiscal'], purpose: 'p', legalBasis: 'lb', ...(derivedFrom && { derivedFrom }) } });
+    try {
+      const first = await ask(t.keys.belastingdienst!, 'belastingdienst', 'fiod');
+      expect(first.body.decision).toBe('permit');
+      const onward = await ask(t.keys.fiod!, 'fiod', 'douane', [first.body.decisionId]);
+      expect(onward.body).toMatchObject({ decision: 'deny', reasons: [expect.objectContaining({ code: 'denied-by-rule', rule: 'no-onward' })] });
+      expect((await ask(t.keys.fiod!, 'fiod', 'douane')).body.decision).toBe('permit');
+      const entry = await t.call('GET', `/v1/decisions/${onward.body.decisionId}`, { key: t.keys.auditor });
+      expect(entry.body.origin).toEqual({ decisions: [first.body.decisionId], providers: ['belastingdienst'], categories: ['fiscal'], purposes: ['p'], legalBases: ['lb'] });
+      expect((await t.call('GET', `/v1/decisions/${onward.body.decisionId}/replay`, { key: t.keys.auditor })).body).toMatchObject({ reproduced: true, changed: false });
+      // only a permitted decision whose recipient is this provider counts; anything else is refused
+      const denied = await ask(t.keys.fiod!, 'fiod', 'belastingdienst');
+      expect(denied.body.decision).toBe('deny');
+      const refusals: [string, string, string, string[], number, string][] = [
+        [t.keys.douane!, 'douane', 'fiod', [first.body.decisionId], 422, `decision \`${first.body.decisionId}\` gave its data to \`fiod\`, not to the provider \`douane\``],
+        [t.keys.fiod!, 'fiod', 'douane', ['01ARZ3NDEKTSV4RRFFQ69G5FAV'], 422, 'no decision `01ARZ3NDEKTSV4RRFFQ69G5FAV` is recorded'],
+        [t.keys.belastingdienst!, 'belastingdienst', 'douane', [denied.body.decisionId], 422, `decision \`${denied.body.decisionId}\` was a deny: no data came of it`],
+      ];
+      for (const [key, provider, recipient, from, status, message] of refusals) {
+        const r = await ask(key, provider, recipient, from);
+        expect(r.status).toBe(status);
+        expect(r.body).toMatchObject({ title: 'derivedFrom names no data the provider received', errors: [{ path: '/derivedFrom/0', message }] });
+      }
+      expect((await ask(t.keys.fiod!, 'fiod', 'douane', ['not-an-id'])).status).toBe(400);
     } finally {
       await t.server.close();
     }

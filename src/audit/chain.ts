@@ -27,7 +27,8 @@ export function draftText(draft: EntryDraft, decisionJson?: Uint8Array): DraftTe
   // INVARIANT: the members in the order the service builds a decision's draft, so the text is the
   // one JSON.stringify(draft) gives (a test holds them equal). Written out, as one string: taking
   // the other members apart with a rest pattern and serialising them cost more than the rest.
-  const head = `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},"decision":`;
+  const origin = draft.origin === undefined ? '' : `"origin":${JSON.stringify(draft.origin)},`;
+  const head = `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},${origin}"decision":`;
   const tail = `,"policyVersion":${q(draft.policyVersion)}}`;
   return { head, decision: decisionJson, tail };
 }

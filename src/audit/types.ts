@@ -1,7 +1,7 @@
 // The decision log's vocabulary. Every answer the service gives to an authenticated caller is an
 // entry; entries form a hash chain, so that no entry can be altered, removed, inserted or
 // reordered unnoticed.
-import type { Decision, DecisionRequest } from '../domain/types.js';
+import type { Decision, DecisionRequest, Origin } from '../domain/types.js';
 
 export type Role = 'partner' | 'privacy-officer' | 'auditor';
 
@@ -26,7 +26,15 @@ interface Base {
 }
 
 export type EntryDraft =
-  | (Base & { readonly kind: 'decision' | 'simulation'; readonly caller: Caller; readonly request: DecisionRequest; readonly decision: Decision; readonly policyVersion: string })
+  | (Base & {
+      readonly kind: 'decision' | 'simulation';
+      readonly caller: Caller;
+      readonly request: DecisionRequest;
+      /** for a request with `derivedFrom`: where its data came from, as the log said when it was decided */
+      readonly origin?: Origin;
+      readonly decision: Decision;
+      readonly policyVersion: string;
+    })
   | (Base & {
       readonly kind: 'refusal';
       readonly caller: Caller;

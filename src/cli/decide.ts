@@ -43,6 +43,10 @@ export async function decideCommand(file: string | undefined, flags: FolderFlags
   if (at !== undefined && isRecord(request) && request.requestedAt === undefined) {
     request = { ...request, requestedAt: new Date(at).toISOString() };
   }
+  if (isRecord(request) && request.derivedFrom !== undefined) {
+    io.stderr(`${name}: error: \`derivedFrom\` names decisions in a service's log, which \`covenant decide\` does not read; ask the service (POST /v1/simulations), or give the origin in a policy test\n`);
+    return Exit.invalid;
+  }
   const askedBy = { ...(flags.unit !== undefined && { unit: flags.unit }), ...(flags.function !== undefined && { function: flags.function }) };
   const result = decide(loaded.covenant, request, { now: io.now(), decisionId: ulid() }, { askedBy });
   if (!result.ok) {

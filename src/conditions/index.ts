@@ -46,9 +46,12 @@ export const KNOWN_FACTS: readonly string[] = [
   'caseReference',
   'requestedAt',
   'context',
+  'derivedFrom',
   // not request fields: who asks within the provider or recipient, from the caller's key
   'unit',
   'function',
+  // nor this: where the data of a request with `derivedFrom` came from, from the log
+  'origin',
 ];
 const knownFacts = new Set(KNOWN_FACTS);
 

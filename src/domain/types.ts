@@ -27,6 +27,21 @@ export interface DecisionRequest {
   readonly caseReference?: string;
   readonly requestedAt?: string;
   readonly context?: Readonly<Record<string, ContextValue>>;
+  /** the decisions through which the provider received this data (onward provision) */
+  readonly derivedFrom?: readonly string[];
+}
+
+/**
+ * Where the data of a request with `derivedFrom` came from: the permitted decisions it names, as
+ * the log recorded them. The service looks them up; the engine only reads them, as the `origin` fact.
+ */
+export interface Origin {
+  readonly decisions: readonly string[];
+  /** who provided the data to the provider of this request */
+  readonly providers: readonly Id[];
+  readonly categories: readonly Id[];
+  readonly purposes: readonly Id[];
+  readonly legalBases: readonly Id[];
 }
 
 declare const checked: unique symbol;

@@ -3,6 +3,7 @@
 import type { Covenant, LegalBasis, Rule } from '../domain/covenant.js';
 import type {
   AskedBy,
+  Origin,
   CategoryDecision,
   CheckedRequest,
   Evaluation,
@@ -31,6 +32,8 @@ export interface EvaluateOptions {
   readonly explain?: boolean;
   /** the unit and function of the caller's key, for `when` clauses that name them */
   readonly askedBy?: AskedBy;
+  /** where the data came from, for a request with `derivedFrom`: the service looks it up in the log */
+  readonly origin?: Origin;
 }
 
 /** The time of the exchange: `requestedAt`, or now (CONTRACT 2.2). */
@@ -40,7 +43,7 @@ export function exchangeTime(request: CheckedRequest, now: number): number {
 }
 
 /** CONTRACT 2.1: what `when` sees; absent optional fields are null, `pseudonymised` false. */
-export function factsOf(r: CheckedRequest, askedBy: AskedBy = {}): Facts {
+export function factsOf(r: CheckedRequest, askedBy: AskedBy = {}, origin?: Origin): Facts {
   return {
     provider: r.provider,
     recipient: r.recipient,
@@ -52,8 +55,10 @@ export function factsOf(r: CheckedRequest, askedBy: AskedBy = {}): Facts {
     caseReference: r.caseReference ?? null,
     requestedAt: r.requestedAt ?? null,
     context: r.context ?? null,
+    derivedFrom: r.derivedFrom ?? null,
     unit: askedBy.unit ?? null,
     function: askedBy.function ?? null,
+    origin: origin ?? null,
   };
 }
 
@@ -111,7 +116,7 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
   const lb = c.legalBases.get(r.legalBasis);
   // INVARIANT: checkRequest established that every id is defined and the time parses.
   if (!lb || Number.isNaN(t)) throw new Error('evaluate() needs a request that checkRequest() accepted');
-  const facts = factsOf(r, options.askedBy);
+  const facts = factsOf(r, options.askedBy, options.origin);
   const whenCache = new Map<Rule, ConditionOutcome>();
   const whenOf = (rule: Rule): ConditionOutcome => {
     let o = whenCache.get(rule);

@@ -1,5 +1,6 @@
 // The use case shared by HTTP and CLI: decide, record, then answer. The one place that orders
 // decide -> append -> answer: no decision leaves before it is durably in the log.
+import { originOf } from './origin.js';
 import { createHash } from 'node:crypto';
 import type { Covenant } from '../domain/covenant.js';
 import type { Decision, RequestError } from '../domain/types.js';
@@ -128,11 +129,14 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
       );
     }
   }
+  const found = await originOf(deps.log, checked.value);
+  if (!found.ok) return refuse(deps, caller, route, { status: 422, title: 'derivedFrom names no data the provider received', errors: found.errors }, body);
+  const origin = found.origin;
   const id = deps.newId(now);
-  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now, { askedBy: caller }) };
+  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now, { askedBy: caller, ...(origin && { origin }) }) };
   // Buffer.from(string) allocates from Node's own pool, an ArrayBuffer, never a shared one.
   const answer = Buffer.from(decisionJson(decision), 'utf8') as Uint8Array<ArrayBuffer>;
-  const draft: EntryDraft = { kind, id, at: decision.evaluatedAt, caller, request: checked.value, decision, policyVersion: decision.policyVersion };
+  const draft: EntryDraft = { kind, id, at: decision.evaluatedAt, caller, request: checked.value, ...(origin && { origin }), decision, policyVersion: decision.policyVersion };
   try {
     if (deps.receipts === false) {
       await deps.log.append(draft, answer);

@@ -47,7 +47,7 @@ export class VersionCache {
 export function reevaluate(covenant: Covenant, entry: Decided): Evaluation | { error: string } {
   const checked = checkRequest(covenant, entry.request);
   if (!checked.ok) return { error: checked.error.errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
-  return evaluate(covenant, checked.value, Date.parse(entry.decision.evaluatedAt), { askedBy: entry.caller });
+  return evaluate(covenant, checked.value, Date.parse(entry.decision.evaluatedAt), { askedBy: entry.caller, ...(entry.origin && { origin: entry.origin }) });
 }
 
 const essence = (d: Pick<Evaluation, 'decision' | 'categories' | 'obligations'>): { decision: Effect; categories: readonly CategoryDecision[]; obligations: readonly Obligation[] } => ({

@@ -1,7 +1,7 @@
 // `covenant test` as a library (after OPA's tester): discover nothing, read nothing; take parsed
 // test documents and a covenant, return results. Reporting lives in the CLI.
 import type { Covenant } from '../domain/covenant.js';
-import type { AskedBy, Decision, Diagnostic, Effect, Id, ParsedDocument } from '../domain/types.js';
+import type { AskedBy, Decision, Origin, Diagnostic, Effect, Id, ParsedDocument } from '../domain/types.js';
 import { validateTestFile } from '../schema/index.js';
 import { checkRequest, evaluate } from '../engine/index.js';
 import { diagnostic } from '../compile/source.js';
@@ -35,12 +35,14 @@ interface RawTest {
   expect: Effect;
   /** the unit and function of the key that asks, for rules that condition on them */
   caller?: AskedBy;
+  /** where the data came from, as the service would find it for a request with `derivedFrom` */
+  origin?: Origin;
   rules?: Id[];
 }
 
 export function runTests(covenant: Covenant, documents: readonly ParsedDocument[], now: number): TestRun {
   const diagnostics: Diagnostic[] = [];
-  const pending: { test: TestCase; request: Parameters<typeof evaluate>[1]; askedBy: AskedBy }[] = [];
+  const pending: { test: TestCase; request: Parameters<typeof evaluate>[1]; askedBy: AskedBy; origin?: Origin }[] = [];
   for (const doc of documents) {
     const errors = validateTestFile(doc.value);
     for (const e of errors) diagnostics.push(diagnostic('error', 'schema', e.message, { doc, path: e.segments, key: e.at === 'key' }));
@@ -61,14 +63,15 @@ export function runTests(covenant: Covenant, documents: readonly ParsedDocument[
         test: { file: doc.file, ...(pos && { line: pos.line }), name: t.name, expect: t.expect, rules: t.rules ?? [] },
         request: checked.value,
         askedBy: t.caller ?? {},
+        ...(t.origin && { origin: t.origin }),
       });
     });
   }
   if (diagnostics.length > 0) return { diagnostics, results: [], unexercised: [] };
 
   const exercised = new Set<Id>();
-  const results = pending.map(({ test, request, askedBy }, i): TestResult => {
-    const decision = { decisionId: `test-${i + 1}`, ...evaluate(covenant, request, now, { askedBy }) };
+  const results = pending.map(({ test, request, askedBy, origin }, i): TestResult => {
+    const decision = { decisionId: `test-${i + 1}`, ...evaluate(covenant, request, now, { askedBy, ...(origin && { origin }) }) };
     const applied = new Set(decision.categories.flatMap((c) => c.rules));
     applied.forEach((id) => exercised.add(id));
     const missingRules = test.rules.filter((id) => !applied.has(id));

@@ -371,6 +371,8 @@ export interface components {
             context?: {
                 [key: string]: string | number | boolean | null;
             };
+            /** @description the decisions (decisionId) through which the provider received the data it now provides onward; the service looks them up in its log */
+            derivedFrom?: string[];
         };
         DecisionRequest_id: string;
         /** A decision (covenant CONTRACT 2.3) */
