@@ -18,6 +18,11 @@ const leafArb = fc.oneof(
   // a fact reference as the value, including one that makes the operator throw
   fc.record({ fact: fc.constant('subjectCount'), operator: fc.constantFrom('lessThan', 'equal'), value: fc.constant({ fact: 'context', path: '$.n' }) }),
   fc.record({ fact: fc.constant('purpose'), operator: fc.constant('in'), value: fc.constant({ fact: 'subjectCount' }) }),
+  // the facts from the caller's key and from the log, beside the request's
+  fc.record({ fact: fc.constantFrom('unit', 'function'), operator: fc.constantFrom('equal', 'notEqual'), value: fc.constantFrom(null, 'noord') }),
+  fc.record({ fact: fc.constantFrom('unit', 'function'), operator: fc.constantFrom('in', 'notIn'), value: fc.constant(['noord', 'screened']) }),
+  fc.record({ fact: fc.constant('origin'), path: fc.constantFrom('$.providers', '$.categories'), operator: fc.constantFrom('contains', 'doesNotContain'), value: fc.constantFrom('fiod', 'k') }),
+  fc.record({ fact: fc.constant('derivedFrom'), operator: fc.constantFrom('equal', 'notEqual'), value: fc.constant(null) }),
 );
 
 const { tree } = fc.letrec((tie) => ({
@@ -46,6 +51,10 @@ const factsArb = fc.record({
   caseReference: fc.oneof(fc.constant(null), fc.constant('NSOC-1')),
   requestedAt: fc.constant(null),
   context: fc.oneof(fc.constant(null), fc.record({ ref: fc.constantFrom('x', 'y') }), fc.record({ n: fc.integer({ min: 0, max: 5 }) })),
+  derivedFrom: fc.oneof(fc.constant(null), fc.constant(['01ARZ3NDEKTSV4RRFFQ69G5FAV'])),
+  unit: fc.oneof(fc.constant(null), fc.constantFrom('noord', 'zuid')),
+  function: fc.oneof(fc.constant(null), fc.constant('screened')),
+  origin: fc.oneof(fc.constant(null), fc.record({ decisions: fc.constant(['01ARZ3NDEKTSV4RRFFQ69G5FAV']), providers: fc.subarray(['fiod', 'om']), categories: fc.subarray(['k', 'm']), purposes: fc.constant([]), legalBases: fc.constant([]) })),
 });
 
 describe('when clauses', () => {
