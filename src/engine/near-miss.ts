@@ -32,46 +32,47 @@ export function nearMisses(
     // kept score, no later candidate can get in.
     if (worst && misses > worst.score) break;
     if (!within(rule.validity, t)) continue;
-    if (rule.legalBases && !rule.legalBases.has(r.legalBasis) && usableBases(c, rule.legalBases, r, category, t).length === 0) continue;
-    const entry = { candidate, score: misses + Number(rule.when !== undefined && whenOf(rule) !== 'holds') };
+    const fixed = fixedOf(c, candidate, r, category);
+    const basis = basisMiss(c, fixed, r, t);
+    if (basis === null) continue;
+    const entry = { candidate, fixed, basis, score: misses + Number(rule.when !== undefined && whenOf(rule) !== 'holds') };
     if (entry.score === 0 || (worst && !before(entry, worst))) continue;
     const at = best.findIndex((b) => before(entry, b));
     best.splice(at === -1 ? best.length : at, 0, entry);
     if (best.length > SHOW) best.pop();
   }
-  return best.map(({ candidate }) => ({
+  return best.map(({ candidate, fixed, basis }) => ({
     category,
     rule: candidate.rule.id,
     citation: candidate.rule.citation,
-    misses: missesOf(c, candidate, r, category, t, facts, whenOf),
+    misses: missesOf(candidate.rule, fixed, basis, facts, whenOf),
   }));
 }
 
-/** The bases among `ids` that this provider could invoke for this purpose and category at `t`. */
-function usableBases(c: Covenant, ids: ReadonlySet<Id>, r: CheckedRequest, category: Id, t: number): Id[] {
-  return [...ids].filter((id) => {
-    const lb = c.legalBases.get(id);
-    return lb !== undefined && within(lb.validity, t) && lb.providers.has(r.provider) && (!lb.purposes || covers(lb.purposes, r.purpose)) && covers(lb.categories, category);
-  });
+/**
+ * The miss on the legal basis at `t`: none when the rule takes the request's basis; null when
+ * none of its bases could be used then (the rule is no advice); else the miss naming those that
+ * could. Usually every basis the ids allow is in force, and the miss worked out once is shared.
+ */
+function basisMiss(c: Covenant, fixed: Fixed, r: CheckedRequest, t: number): Miss | undefined | null {
+  if (!fixed.basis) return undefined;
+  const { ids, miss, citation } = fixed.basis;
+  const now = ids.filter((id) => within(c.legalBases.get(id)?.validity ?? {}, t));
+  if (now.length === ids.length) return ids.length === 0 ? null : miss;
+  if (now.length === 0) return null;
+  return Object.freeze({ field: 'legalBasis', expected: Object.freeze(now), actual: r.legalBasis, message: Object.freeze(missMessage.field(c, citation, 'legalBasis', now, r.legalBasis)) });
 }
 
-type Scored = { readonly candidate: ScoredRule; readonly score: number };
+type Scored = { readonly candidate: ScoredRule; readonly fixed: Fixed; readonly basis: Miss | undefined; readonly score: number };
 
 /** Closer first; among equally close rules, the one written first. */
 const before = (a: Scored, b: Scored): boolean => a.score < b.score || (a.score === b.score && a.candidate.rule.order < b.candidate.rule.order);
 
-function missesOf(c: Covenant, candidate: ScoredRule, r: CheckedRequest, category: Id, t: number, facts: Facts, whenOf: (rule: Rule) => ConditionOutcome): readonly Miss[] {
-  const { rule } = candidate;
-  const fixed = fixedMisses(c, candidate, r);
+function missesOf(rule: Rule, fixed: Fixed, basis: Miss | undefined, facts: Facts, whenOf: (rule: Rule) => ConditionOutcome): readonly Miss[] {
   const holds = whenOf(rule) === 'holds';
-  const basisMissed = rule.legalBases !== undefined && !rule.legalBases.has(r.legalBasis);
-  if (holds && !basisMissed) return fixed;
-  const misses: Miss[] = [...fixed];
-  if (rule.legalBases && basisMissed) {
-    // only the bases the provider could invoke now, for this purpose and category
-    const expected = usableBases(c, rule.legalBases, r, category, t);
-    misses.push({ field: 'legalBasis', expected, actual: r.legalBasis, message: missMessage.field(c, rule.citation, 'legalBasis', expected, r.legalBasis) });
-  }
+  if (holds && !basis) return fixed.misses;
+  const misses: Miss[] = [...fixed.misses];
+  if (basis) misses.push(basis);
   if (rule.when && !holds) {
     for (const leaf of explainCondition(rule.when, facts)) {
       const fact = leaf.path ? `${leaf.fact}${leaf.path.slice(1)}` : leaf.fact;
@@ -86,19 +87,39 @@ function missesOf(c: Covenant, candidate: ScoredRule, r: CheckedRequest, categor
   return misses;
 }
 
-/** The misses on provider, recipient and purpose of each near candidate, which the index made for requests with these ids. */
-const fixedOf = new WeakMap<ScoredRule, readonly Miss[]>();
-
 /**
- * The misses on provider, recipient and purpose (the legal basis's depends on the time too). They
- * follow from the ids alone, and
- * the index gives the same candidate object to every request with the same ids (a new one when
- * its memo starts over), so they are worked out once per candidate and shared, frozen.
+ * What follows from a near candidate's ids alone: its misses on provider, recipient and purpose,
+ * and, when it misses the legal basis, the bases of the rule that this provider could invoke for
+ * this purpose and category, time aside. The index gives the same candidate object to every
+ * request with the same ids (a new one when its memo starts over), so this is worked out once per
+ * candidate and shared, frozen.
  */
-function fixedMisses(c: Covenant, candidate: ScoredRule, r: CheckedRequest): readonly Miss[] {
-  let misses = fixedOf.get(candidate);
-  if (misses === undefined) fixedOf.set(candidate, (misses = Object.freeze(idMisses(c, candidate.rule, r).map((m) => Object.freeze(m)))));
-  return misses;
+interface Fixed {
+  readonly misses: readonly Miss[];
+  readonly basis?: { readonly ids: readonly Id[]; readonly miss: Miss; readonly citation: string };
+}
+
+const fixedMemo = new WeakMap<ScoredRule, Fixed>();
+
+function fixedOf(c: Covenant, candidate: ScoredRule, r: CheckedRequest, category: Id): Fixed {
+  let fixed = fixedMemo.get(candidate);
+  if (fixed === undefined) {
+    const { rule } = candidate;
+    const misses = Object.freeze(idMisses(c, rule, r).map((m) => Object.freeze(m)));
+    let basis: Fixed['basis'];
+    if (rule.legalBases && !rule.legalBases.has(r.legalBasis)) {
+      const ids = Object.freeze(
+        [...rule.legalBases].filter((id) => {
+          const lb = c.legalBases.get(id);
+          return lb !== undefined && lb.providers.has(r.provider) && (!lb.purposes || covers(lb.purposes, r.purpose)) && covers(lb.categories, category);
+        }),
+      );
+      const miss = Object.freeze({ field: 'legalBasis', expected: ids, actual: r.legalBasis, message: Object.freeze(missMessage.field(c, rule.citation, 'legalBasis', ids, r.legalBasis)) });
+      basis = { ids, miss, citation: rule.citation };
+    }
+    fixedMemo.set(candidate, (fixed = Object.freeze({ misses, ...(basis && { basis }) })));
+  }
+  return fixed;
 }
 
 function idMisses(c: Covenant, rule: Rule, r: CheckedRequest): Miss[] {
