@@ -104,18 +104,32 @@ async function reload(s: Service, n: number): Promise<void> {
   }
 }
 
+/**
+ * The service's own event-loop delay since the last reading, in ms (prom-client resets its
+ * histogram at each scrape): what its thread stalled, apart from what the shared machine did to
+ * the load generator.
+ */
+async function loopDelay(s: Service): Promise<{ max: number; p99: number }> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const read = (name: string): number => 1000 * Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { max: read('nodejs_eventloop_lag_max_seconds'), p99: read('nodejs_eventloop_lag_p99_seconds') };
+}
+
 const quantile = (xs: number[], q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? Number.NaN;
 
 try {
   const services = [await service('reloads on their own thread', {}), await service('reloads on the service thread', { COVENANT_BENCH_RELOAD_ON_SERVICE_THREAD: '1' })];
-  const results = services.map(() => ({ quiet: [] as number[], reloading: [] as number[], bad: 0 }));
+  const results = services.map(() => ({ quiet: [] as number[], reloading: [] as number[], bad: 0, loop: { quiet: [] as number[], reloading: [] as number[] } }));
   for (const s of services) await paced(s, 2); // warm-up, not reported
   let n = 0;
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, s] of services.entries()) {
       const into = results[i] as (typeof results)[number];
+      await loopDelay(s);
       const quiet = await paced(s, SLICE_SECONDS);
+      into.loop.quiet.push((await loopDelay(s)).max);
       const reloading = await paced(s, SLICE_SECONDS, () => reload(s, ++n));
+      into.loop.reloading.push((await loopDelay(s)).max);
       into.quiet = into.quiet.concat(quiet.latencies);
       into.reloading = into.reloading.concat(reloading.latencies);
       into.bad += quiet.bad + reloading.bad;
@@ -135,6 +149,11 @@ try {
     ratios.push(`${s.label}: ${(quantile(r.reloading, 0.99) / quantile(r.quiet, 0.99)).toFixed(2)} (non-200: ${r.bad})`);
   }
   console.log(`\np99 while reloading / p99 while quiet — ${ratios.join('; ')}`);
+  const ms1 = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
+  for (const [i, s] of services.entries()) {
+    const r = results[i] as (typeof results)[number];
+    console.log(`${s.label}: the service's largest event-loop delay in each slice, quiet ${ms1(r.loop.quiet)} ms; reloading ${ms1(r.loop.reloading)} ms`);
+  }
 } finally {
   for (const proc of started) proc.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));
