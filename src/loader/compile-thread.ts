@@ -168,5 +168,6 @@ export class CompileThread {
 
 const refused = (why: string): Compiled => ({
   kind: 'invalid',
-  diagnostics: [{ severity: 'error', code: 'reload-failed', message: `the rule files could not be loaded: ${why}; the last valid version keeps serving` }],
+  // At a reload the last valid version keeps serving; at start there is none, and serve says so.
+  diagnostics: [{ severity: 'error', code: 'reload-failed', message: `the rule files could not be loaded: ${why}` }],
 });

@@ -28,8 +28,9 @@ export interface PolicySourceOptions {
   readonly onVersion?: (v: Version) => Promise<void>;
   readonly onReload?: (result: ReloadResult, detail: Version | Rejected) => void;
   /**
-   * How reloads read and compile the folders; the service gives a CompileThread's, so that a
-   * large covenant compiles beside the decisions instead of in their way. The first load is here.
+   * How the folders are read and compiled, at start and at each reload; the service gives a
+   * CompileThread's, so that a large covenant compiles beside the decisions instead of in their
+   * way (and its parse garbage never lands on the service's heap). Default: on this thread.
    */
   readonly compile?: Compiler;
 }
