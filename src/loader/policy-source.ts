@@ -28,9 +28,8 @@ export interface PolicySourceOptions {
   readonly onVersion?: (v: Version) => Promise<void>;
   readonly onReload?: (result: ReloadResult, detail: Version | Rejected) => void;
   /**
-   * How the folders are read and compiled, at start and at each reload; the service gives a
-   * CompileThread's, so that a large covenant compiles beside the decisions instead of in their
-   * way (and its parse garbage never lands on the service's heap). Default: on this thread.
+   * How reloads read and compile the folders; the service gives a CompileThread's, so that a
+   * large covenant compiles beside the decisions instead of in their way. The first load is here.
    */
   readonly compile?: Compiler;
 }
@@ -51,7 +50,10 @@ export class PolicySource {
 
   /** Loads the first version; fails when the files are invalid, since there is nothing to serve. */
   static async start(folders: Folders, options: PolicySourceOptions): Promise<PolicySource | { diagnostics: readonly Diagnostic[] }> {
-    const loaded = await (options.compile ?? compileHere)(folders, options.now(), undefined);
+    // Here, not on the compile thread: nothing is served yet, and a compile thread started with the
+    // service (running from the sources, with tsx's loader hooks in it) made 4 of 12 SIGTERM
+    // shutdowns under load end by the signal instead of gracefully; it now starts at the first change.
+    const loaded = await compileHere(folders, options.now(), undefined);
     if (loaded.kind !== 'loaded') return { diagnostics: loaded.diagnostics };
     const version: Version = { covenant: loaded.covenant, files: loaded.files, diagnostics: loaded.diagnostics, loadedAt: new Date(options.now()).toISOString() };
     await options.onVersion?.(version);
