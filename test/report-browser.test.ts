@@ -42,7 +42,15 @@ describe.skipIf(!haveBrowser)('the privacy-review report in a browser', () => {
     expect(await page.textContent('#deny')).toBe(String(json.decisions.deny));
     expect(await page.textContent('#refusals')).toBe(String(json.refusals));
     const bars = await page.$$eval('#by-pair g', (gs) => gs.map((g) => ({ label: g.getAttribute('data-label'), permit: Number(g.getAttribute('data-permit')), deny: Number(g.getAttribute('data-deny')), width: (g.querySelector('rect') as unknown as { getBBox(): { width: number } }).getBBox().width })));
-    expect(bars.map(({ label, permit, deny }) => ({ label, permit, deny }))).toEqual(json.byPair.map((p: { provider: string; recipient: string; permit: number; deny: number }) => ({ label: `${p.provider} → ${p.recipient}`, permit: p.permit, deny: p.deny })));
+    // names beside ids, Dutch / English, from the covenant's vocabulary
+    const named = (id: string): string => {
+      const n = json.names.partners[id] as { nl: string; en: string };
+      return `${n.nl === n.en ? n.nl : `${n.nl} / ${n.en}`} (${id})`;
+    };
+    expect(bars.map(({ label, permit, deny }) => ({ label, permit, deny }))).toEqual(json.byPair.map((p: { provider: string; recipient: string; permit: number; deny: number }) => ({ label: `${named(p.provider)} → ${named(p.recipient)}`, permit: p.permit, deny: p.deny })));
+    const trend = await page.$$eval('#trend g', (gs) => gs.map((g) => Number(g.getAttribute('data-permit')) + Number(g.getAttribute('data-deny'))));
+    expect(trend.reduce((a, b) => a + b, 0)).toBe(json.decisions.permit + json.decisions.deny);
+    expect(await page.textContent('#integrity')).toContain(`${json.integrity.entries} entries`);
     expect(bars[0]!.width).toBeGreaterThan(0);
     expect(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:'))).toEqual([]);
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });

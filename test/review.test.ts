@@ -37,15 +37,47 @@ describe('report', () => {
     expect(r.body.byPair).toEqual(expect.arrayContaining([{ provider: 'belastingdienst', recipient: 'fiod', permit: 4, deny: 0 }, { provider: 'belastingdienst', recipient: 'om', permit: 0, deny: 2 }]));
     expect(r.body.policyVersions).toHaveLength(1);
     expect(r.body.refusalsByCaller[0]).toMatchObject({ role: 'partner', partner: 'belastingdienst', count: 1, statuses: { '422': 1 } });
+    // denials by article, a weekly trend, the log verified, names from the covenant
+    expect(r.body.trend).toMatchObject({ unit: 'week', points: [{ permit: 4, deny: 2 }] });
+    expect(r.body.integrity).toMatchObject({ ok: true, entries: expect.any(Number), head: { seq: expect.any(Number) } });
+    expect(r.body.names.partners.belastingdienst).toEqual({ nl: 'Belastingdienst', en: 'Tax Administration' });
+    expect(r.body.policyVersions[0].wentLive).toMatch(/^\d{4}-/);
     const cliReport = cli(['audit', 'report', '--data', s.dataDir]);
-    expect(JSON.parse(cliReport.stdout)).toEqual(r.body);
+    const { integrity: fromCli, ...restCli } = JSON.parse(cliReport.stdout);
+    const { integrity: fromRoute, ...restRoute } = r.body;
+    expect(restCli).toEqual(restRoute);
+    expect({ ...fromCli, verifiedAt: 'x' }).toEqual({ ...fromRoute, verifiedAt: 'x' });
+  });
+
+  it('counts denials by the article that gave them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-report-rules-'));
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    writeFileSync(join(dir, 'rules', 'stop.yaml'), 'rules:\n  - { id: stop-income, citation: "Art. 97", effect: deny, categories: [fiscal.income] }\n');
+    const t = await testServer({ policies: join(dir, 'policies'), rules: join(dir, 'rules') });
+    try {
+      for (let i = 0; i < 2; i++) await t.call('POST', '/v1/decisions', { key: t.keys.belastingdienst, body: exampleRequest });
+      const r = await t.call('GET', '/v1/audit/report', { key: t.keys.auditor });
+      expect(r.body.denialsByRule).toEqual([{ rule: 'stop-income', citation: 'Art. 97', count: 2 }]);
+      const html = (await t.call('GET', '/v1/audit/report?format=html', { key: t.keys.auditor })).body as string;
+      expect(html).toContain('<td>Art. 97</td><td>stop-income</td><td>2</td>');
+      const empty = (await t.call('GET', '/v1/audit/report?format=html&from=2020-01-01T00:00:00Z&to=2020-02-01T00:00:00Z', { key: t.keys.auditor })).body as string;
+      expect(empty).toContain('id="empty"');
+      expect(empty).toContain('Nothing was recorded in this period');
+    } finally {
+      await t.server.close();
+    }
   });
 
   it('renders as one self-contained HTML page whose figures match the JSON', async () => {
     const html = (await s.call('GET', '/v1/audit/report?format=html', { key: s.keys.auditor })).body as string;
     expect(html).toContain('<svg id="by-pair"');
     expect(html).toContain('<b id="permit">4</b>');
-    expect(html).toContain('data-label="belastingdienst → fiod" data-permit="4" data-deny="0"');
+    expect(html).toContain('data-label="Belastingdienst / Tax Administration (belastingdienst) → FIOD / Fiscal Information and Investigation Service (fiod)" data-permit="4" data-deny="0"');
+    expect(html).toContain('id="legend"');
+    expect(html).toContain('@media print');
+    expect(html).toMatch(/<p id="integrity" class="ok">/);
+    expect(html).not.toContain('id="empty"');
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
   });
 

@@ -156,7 +156,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .action(async (opts) => {
       status = await auditExport(opts, io);
     });
-  dataOption(period(audit.command('report').description('the privacy-review report for the period')))
+  dataOption(folderOptions(period(audit.command('report').description('the privacy-review report for the period; names from the rule folders when they are valid'))))
     .addOption(choice('output format', ['json', 'html'], 'json'))
     .action(async (opts) => {
       status = await auditReport(opts, io);

@@ -12,7 +12,7 @@ import { dataPaths } from '../data-paths.js';
 import { loadCovenant } from '../loader/files.js';
 import { hasErrors } from '../compile/index.js';
 import { exportLog, type ExportDigest } from '../service/export.js';
-import { buildReport } from '../service/report.js';
+import { buildReport, namesOf } from '../service/report.js';
 import { renderReportHtml } from '../service/report-html.js';
 import { impact, replay, VersionCache } from '../service/review.js';
 import { buildMatrix, renderMatrix } from '../engine/matrix.js';
@@ -137,11 +137,13 @@ export async function verifyExport(file: string, digestFile: string | undefined,
   return Exit.ok;
 }
 
-export async function auditReport(flags: DataFlags & PeriodFlags & { format: 'json' | 'html' }, io: Io): Promise<ExitCode> {
+export async function auditReport(flags: DataFlags & FolderFlags & PeriodFlags & { format: 'json' | 'html' }, io: Io): Promise<ExitCode> {
   const range = period(flags, io);
   if (!range) return Exit.invalid;
+  // Names come from the rule folders when they are valid; the report stands without them.
+  const loaded = await loadCovenant(folders(flags, io));
   const log = await openLog(flags, io);
-  const r = await buildReport(log, range);
+  const r = await buildReport(log, range, { ...(loaded.covenant && !hasErrors(loaded.diagnostics) && { names: namesOf(loaded.covenant) }), now: io.now() });
   await log.close();
   io.stdout(flags.format === 'html' ? renderReportHtml(r, new Date(io.now()).toISOString()) : JSON.stringify(r, null, 2) + '\n');
   return Exit.ok;

@@ -7,7 +7,7 @@ import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
 import type { Throttle } from './throttle.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
-import type { Report } from '../service/report.js';
+import type { Report, ReportNames } from '../service/report.js';
 import type { ExportDigest } from '../service/export.js';
 
 export interface AppDeps {
@@ -36,7 +36,7 @@ export interface AppDeps {
     /** the log's verification, with the archive of policy versions in `archiveDir` */
     verify(archiveDir: string | undefined): Promise<Verification>;
     list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
-    report(period: Period): Promise<Report>;
+    report(period: Period, names: ReportNames | undefined, now: number): Promise<Report>;
     exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest>;
     exportChunks(period: Period, format: 'ndjson' | 'csv'): AsyncGenerator<string>;
     /** the matrix of the archived `policyVersion` (the one serving) as text; `here` when it cannot be worked out apart */

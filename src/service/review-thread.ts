@@ -10,7 +10,7 @@ import { startWorker } from '../worker-thread.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
-import { buildReport, type Report } from './report.js';
+import { buildReport, type Report, type ReportNames } from './report.js';
 import type { MatrixFormat } from '../engine/matrix.js';
 import { verifyAll, type ExportChunk, type ReviewJob, type ReviewReply, type ReviewRequest, type ReviewResult } from './review-worker.js';
 
@@ -77,8 +77,9 @@ export class ReviewThread {
     return this.run({ op: 'matrix', archiveDir, policyVersion, at, format }, () => Promise.resolve(here())) as Promise<string>;
   }
 
-  report(period: Period): Promise<Report> {
-    return this.run({ op: 'report', logDir: this.logDir, period }, () => buildReport(this.log, period)) as Promise<Report>;
+  report(period: Period, names: ReportNames | undefined, now: number): Promise<Report> {
+    const options = { ...(names && { names }), now };
+    return this.run({ op: 'report', logDir: this.logDir, period, ...options }, () => buildReport(this.log, period, options)) as Promise<Report>;
   }
 
   exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest> {

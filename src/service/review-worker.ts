@@ -8,7 +8,7 @@ import { verifyArchive } from '../audit/policy-archive.js';
 import { withArchive } from '../audit/verify.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
-import { buildReport, type Report } from './report.js';
+import { buildReport, type Report, type ReportNames } from './report.js';
 import { buildMatrix, renderMatrix, type MatrixFormat } from '../engine/matrix.js';
 import type { Covenant } from '../domain/covenant.js';
 import { readArchived } from '../audit/policy-archive.js';
@@ -19,7 +19,7 @@ export type ReviewJob =
   | { readonly op: 'validate'; readonly files: readonly PostedFile[]; readonly now: number }
   | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
   | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
-  | { readonly op: 'report'; readonly logDir: string; readonly period: Period }
+  | { readonly op: 'report'; readonly logDir: string; readonly period: Period; readonly names?: ReportNames; readonly now: number }
   | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
   | { readonly op: 'list'; readonly logDir: string; readonly filter: ListFilter; readonly page: { before?: number; limit: number } }
   | { readonly op: 'matrix'; readonly archiveDir: string; readonly policyVersion: string; readonly at: number; readonly format: MatrixFormat }
@@ -101,7 +101,7 @@ async function answer(request: ReviewRequest): Promise<ReviewResult> {
     case 'impact':
       return reading(request.logDir, (log) => impactOfFiles(log, request.files, request.period));
     case 'report':
-      return reading(request.logDir, (log) => buildReport(log, request.period));
+      return reading(request.logDir, (log) => buildReport(log, request.period, { ...(request.names && { names: request.names }), now: request.now }));
     case 'digest':
       return reading(request.logDir, (log) => exportDigest(log, request.period, request.format));
     case 'list':

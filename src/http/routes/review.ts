@@ -3,6 +3,7 @@
 import { instantOf } from '../../compile/time.js';
 import { Hono } from 'hono';
 import { renderReportHtml } from '../../service/report-html.js';
+import { namesOf } from '../../service/report.js';
 import { replay, VersionCache } from '../../service/review.js';
 import { buildMatrix, renderMatrix, type MatrixFormat } from '../../engine/matrix.js';
 import { parseInstant } from '../../compile/time.js';
@@ -52,7 +53,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
   app.get('/v1/audit/report', reviewers(async function report(c) {
     const q = await validQuery(c, deps, validateReportQuery, 'GET /v1/audit/report');
     if (q instanceof Response) return q;
-    const r = await deps.review.report(period(q));
+    const r = await deps.review.report(period(q), namesOf(deps.policy.current().covenant), deps.now());
     if (q.format === 'html') return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()));
     return c.json(r);
   }));
