@@ -5,7 +5,7 @@
 // wrong answer.
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../worker-thread.js';
+import { startWorker, withinLimits } from '../worker-thread.js';
 import type { Covenant, Rule } from '../domain/covenant.js';
 import type { Diagnostic } from '../domain/types.js';
 import { hasErrors } from '../compile/index.js';
@@ -85,24 +85,18 @@ export class CompileThread {
     const worker = this.started();
     if (!worker) return compileHere(folders, now, current);
     const id = ++this.next;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void worker.terminate();
-    }, this.limits.seconds * 1000);
-    try {
-      return await new Promise<Compiled>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject, rules: [] });
-        worker.postMessage({ op: 'compile', id, folders, now, current } satisfies CompileRequest);
-      });
-    } catch (e) {
-      const reason = (e as Error).message;
-      if (timedOut) return refused(`compiling them took more than ${this.limits.seconds} s`);
-      if (/out of memory/i.test(reason) || (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') return refused(`compiling them needs more than ${this.limits.heapMb} MiB`);
-      return refused(`compiling them failed (${reason})`);
-    } finally {
-      clearTimeout(timer);
-    }
+    const done = await withinLimits(
+      worker,
+      this.limits.seconds,
+      () =>
+        new Promise<Compiled>((resolve, reject) => {
+          this.pending.set(id, { resolve, reject, rules: [] });
+          worker.postMessage({ op: 'compile', id, folders, now, current } satisfies CompileRequest);
+        }),
+    );
+    if (done.ok) return done.value;
+    const f = done.failure;
+    return refused(f.kind === 'time' ? `compiling them took more than ${this.limits.seconds} s` : f.kind === 'memory' ? `compiling them needs more than ${this.limits.heapMb} MiB` : `compiling them failed (${f.message})`);
   };
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
 // every decision for 12 s on the service's thread. They get memory and time limits instead, and
 // a caller whose files hit one is told so.
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../worker-thread.js';
+import { startWorker, withinLimits } from '../worker-thread.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
@@ -142,23 +142,11 @@ export class ReviewThread {
   private async runPosted(job: ReviewJob): Promise<ReviewResult> {
     const worker = this.closed ? undefined : this.started();
     if (!worker) throw new PostedWorkRefused(503, 'posted files are checked on a thread of their own, which cannot run now; try again later');
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void worker.terminate();
-    }, this.limits.seconds * 1000);
-    try {
-      return await this.ask(worker, job);
-    } catch (e) {
-      const reason = (e as Error).message;
-      if (timedOut) throw new PostedWorkRefused(413, `the posted files took more than ${this.limits.seconds} s to check: refused as too costly`);
-      if (/out of memory|ERR_WORKER_OUT_OF_MEMORY/i.test(reason) || (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        throw new PostedWorkRefused(413, `the posted files need more than ${this.limits.heapMb} MiB to check: refused as too costly`);
-      }
-      throw new PostedWorkRefused(503, 'the thread that checks posted files stopped under this request; it was not checked, try again');
-    } finally {
-      clearTimeout(timer);
-    }
+    const done = await withinLimits(worker, this.limits.seconds, () => this.ask(worker, job));
+    if (done.ok) return done.value;
+    if (done.failure.kind === 'time') throw new PostedWorkRefused(413, `the posted files took more than ${this.limits.seconds} s to check: refused as too costly`);
+    if (done.failure.kind === 'memory') throw new PostedWorkRefused(413, `the posted files need more than ${this.limits.heapMb} MiB to check: refused as too costly`);
+    throw new PostedWorkRefused(503, 'the thread that checks posted files stopped under this request; it was not checked, try again');
   }
 
   private started(): Worker | undefined {
