@@ -7,7 +7,7 @@ import { covers } from '../compile/source.js';
 import { within } from '../compile/time.js';
 import { mergeObligations } from './obligations.js';
 import { stringify } from 'csv-stringify/sync';
-import { printable } from '../domain/text.js';
+import { nameBesideId, printable } from '../domain/text.js';
 
 /** A `when` clause or deny rule that a permitted exchange depends on. */
 export interface MatrixCondition {
@@ -169,10 +169,7 @@ export type MatrixFormat = 'json' | 'md' | 'csv' | 'html';
 export function renderMatrix(m: Matrix, format: MatrixFormat): string {
   if (format === 'json') return JSON.stringify(m);
   const head = ['provider', 'recipient', 'category', 'purposes', 'legal bases', 'rules', 'conditional', 'obligations by way', 'conditions'];
-  const named = (name: Name, id: Id): string => {
-    const text = typeof name === 'string' ? name : name.nl === name.en ? name.nl : `${name.nl} / ${name.en}`;
-    return text === id ? id : `${text} (${id})`;
-  };
+  const named = nameBesideId;
   const obligation = (o: Obligation): string => (o.type === 'retention' ? `retention ${o.days}d` : o.type === 'notify' ? `notify ${o.role}` : o.type);
   const cells = (r: MatrixRow): string[] => [
     named(r.names.provider, r.provider),

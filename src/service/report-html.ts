@@ -2,6 +2,7 @@
 // assets, so it can be attached to the half-yearly report as it is.
 import type { Name } from '../domain/types.js';
 import type { Report } from './report.js';
+import { nameBesideId } from '../domain/text.js';
 
 const h = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -40,13 +41,8 @@ function table(title: string, head: string[], rows: (string | number)[][]): stri
     .join('')}</tbody></table></section>`;
 }
 
-/** An id with its name beside it, Dutch and English where they differ: `Belastingdienst / Tax Administration (belastingdienst)`. */
-function named(names: Readonly<Record<string, Name>> | undefined, id: string): string {
-  const name = names?.[id];
-  if (name === undefined) return id;
-  const text = typeof name === 'string' ? name : name.nl === name.en ? name.nl : `${name.nl} / ${name.en}`;
-  return text === id ? id : `${text} (${id})`;
-}
+/** An id with its name from the report's vocabulary beside it. */
+const named = (names: Readonly<Record<string, Name>> | undefined, id: string): string => nameBesideId(names?.[id], id);
 
 /** Decisions per week or month as vertical stacked bars, oldest on the left. */
 function trend(r: Report): string {
