@@ -1,6 +1,6 @@
 // `npm run bench:reload`: decisions' latency while the service reloads a covenant of 10,000 rules,
 // beside the same service deciding while nothing reloads, measured in one run. Two services, by
-// turns: one that compiles reloads on a thread of their own (as it serves), one that compiles them
+// turns: one that compiles reloads in a process of their own (as it serves), one that compiles them
 // on its service thread (as it once did, switched on for this bench only), so that the figure says
 // what the thread saves.
 //
@@ -118,7 +118,7 @@ async function loopDelay(s: Service): Promise<{ max: number; p99: number }> {
 const quantile = (xs: number[], q: number): number => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? Number.NaN;
 
 try {
-  const services = [await service('reloads on their own thread', {}), await service('reloads on the service thread', { COVENANT_BENCH_RELOAD_ON_SERVICE_THREAD: '1' })];
+  const services = [await service('reloads in their own process', {}), await service('reloads on the service thread', { COVENANT_BENCH_RELOAD_ON_SERVICE_THREAD: '1' })];
   const results = services.map(() => ({ quiet: [] as number[], reloading: [] as number[], bad: 0, loop: { quiet: [] as number[], reloading: [] as number[] } }));
   for (const s of services) await paced(s, 2); // warm-up, not reported
   let n = 0;

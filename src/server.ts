@@ -6,7 +6,7 @@ import { dataFolderKey, loadLogKey } from './audit/log-key.js';
 import { lockLog, type WriterLock } from './audit/writer-lock.js';
 import { makeDir } from './small-state.js';
 import { PolicyArchive } from './audit/policy-archive.js';
-import { CompileThread } from './loader/compile-thread.js';
+import { CompileProcess } from './loader/compile-process.js';
 import { KeyStore } from './keys/store.js';
 import { PolicySource } from './loader/policy-source.js';
 import type { Folders } from './loader/files.js';
@@ -92,13 +92,13 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   const keys = await KeyStore.open(paths.keys);
   const archive = await PolicyArchive.open(paths.policies);
   let started = false;
-  const compiler = new CompileThread(undefined, (reason) => logger.warn({ reason }, 'compiling reloads on the service thread: no thread of their own could start'));
+  const compiler = new CompileProcess(undefined, (reason) => logger.warn({ reason }, 'compiling reloads on the service thread: no process of their own could start'));
   const source = await PolicySource.start(config.folders, {
     now,
     ...(!config.compileOnServiceThread && { compile: compiler.compile }),
     // INVARIANT: a version is archived and its going live recorded before any decision under it.
     onVersion: async (v) => {
-      await archive.put(v.covenant.policyVersion, v.files, v.loadedAt);
+      await archive.putText(v.covenant.policyVersion, v.files.map((f) => f.name), v.loadedAt, v.archive);
       const at = now();
       await log.append({
         kind: 'policy',
@@ -121,6 +121,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     return source;
   }
   started = true;
+  compiler.start();
   source.watch();
   if (keys.list().length === 0) logger.warn('no API keys yet: create one with `covenant keys add --role partner --partner ID`');
   const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);

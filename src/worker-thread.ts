@@ -18,10 +18,10 @@ export function startWorker(caller: string, name: string, heapMb: number): Worke
 export type WorkerFailure = { readonly kind: 'time' } | { readonly kind: 'memory' } | { readonly kind: 'other'; readonly message: string };
 
 /**
- * `work` on `worker`, which is stopped when the work takes longer than `seconds`. A failure comes
+ * `work` on `worker` (a thread, or a process that can be stopped alike), which is stopped when the work takes longer than `seconds`. A failure comes
  * back as a value that says which limit was hit, for an answer a person can act on.
  */
-export async function withinLimits<T>(worker: Worker, seconds: number, work: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; failure: WorkerFailure }> {
+export async function withinLimits<T>(worker: { terminate(): unknown }, seconds: number, work: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; failure: WorkerFailure }> {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

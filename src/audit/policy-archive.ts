@@ -32,16 +32,24 @@ export class PolicyArchive {
   }
 
   /** Stores a version's files unless they are stored already. */
-  async put(policyVersion: string, files: readonly ArchivedFile[], at: string): Promise<void> {
+  put(policyVersion: string, files: readonly ArchivedFile[], at: string): Promise<void> {
+    return this.putText(policyVersion, files.map((f) => f.name), at, archiveText(policyVersion, files));
+  }
+
+  /**
+   * As put, with the files as their archiveText, made where the version was compiled: megabytes
+   * for a large covenant, not serialised again on the service's thread.
+   */
+  async putText(policyVersion: string, names: readonly string[], at: string, text: string): Promise<void> {
     const path = this.path(policyVersion);
     const exists = await access(path).then(() => true, () => false);
     if (!exists) {
       // Durable before any decision under this version is answered: the loader waits for it.
-      await writeDurably(path, archiveText(policyVersion, files));
+      await writeDurably(path, text);
     }
     if (!this.index.data.versions.some((v) => v.policyVersion === policyVersion)) {
       await this.index.update((d) => {
-        d.versions.push({ policyVersion, firstLoadedAt: at, files: files.map((f) => f.name) });
+        d.versions.push({ policyVersion, firstLoadedAt: at, files: [...names] });
       });
     }
   }
@@ -68,7 +76,8 @@ export async function readArchived(dir: string, policyVersion: string): Promise<
 }
 
 /** An archived version's file: its name and its files, as JSON. */
-const archiveText = (policyVersion: string, files: readonly ArchivedFile[]): string =>
+/** How a version is kept: its files' names and texts under its policyVersion, as JSON. */
+export const archiveText = (policyVersion: string, files: readonly ArchivedFile[]): string =>
   JSON.stringify({ policyVersion, files: files.map((f) => ({ name: f.name, text: f.text })) });
 
 /**

@@ -4,7 +4,8 @@
 // both are linear in the rules and hold closures.
 import type { Covenant, Rule } from '../domain/covenant.js';
 import { portable, revive, type PortableCondition } from '../conditions/index.js';
-import { buildIndex } from './rule-index.js';
+import type { Id } from '../domain/types.js';
+import { indexBuilder } from './rule-index.js';
 
 export type PortableRule = Omit<Rule, 'when'> & { readonly when?: PortableCondition };
 export type CovenantHead = Omit<Covenant, 'rules' | 'rulesById' | 'index'>;
@@ -24,5 +25,26 @@ export function headOf(covenant: Covenant): CovenantHead {
 
 /** The covenant from its head and its rules in definition order. */
 export function assemble(head: CovenantHead, rules: readonly Rule[]): Covenant {
-  return { ...head, rules, rulesById: new Map(rules.map((r) => [r.id, r])), index: buildIndex(rules) };
+  const assembly = new Assembly();
+  assembly.add(rules);
+  return assembly.covenant(head);
+}
+
+/** A covenant put together part by part, in definition order, each part filed as it arrives. */
+export class Assembly {
+  private readonly rules: Rule[] = [];
+  private readonly byId = new Map<Id, Rule>();
+  private readonly index = indexBuilder();
+
+  add(rules: readonly Rule[]): void {
+    for (const rule of rules) {
+      this.rules.push(rule);
+      this.byId.set(rule.id, rule);
+      this.index.add(rule);
+    }
+  }
+
+  covenant(head: CovenantHead): Covenant {
+    return { ...head, rules: this.rules, rulesById: this.byId, index: this.index.done() };
+  }
 }

@@ -16,20 +16,33 @@ function memo<A extends Id[], T>(compute: (...ids: A) => T): (...ids: A) => T {
 }
 
 export function buildIndex(rules: readonly Rule[]): RuleIndex {
+  const builder = indexBuilder();
+  for (const rule of rules) builder.add(rule);
+  return builder.done();
+}
+
+/**
+ * The index taken rule by rule, for a covenant that arrives in parts: the service's thread files
+ * each part as it comes instead of all 10,000 rules in one turn of its loop.
+ */
+export function indexBuilder(): { add(rule: Rule): void; done(): RuleIndex } {
   const byListedCategory = new Map<Id, Rule[]>();
   const anyCategory: Rule[] = [];
-  for (const rule of rules) {
+  const add = (rule: Rule): void => {
     if (!rule.categories) {
       anyCategory.push(rule);
-      continue;
+      return;
     }
     for (const c of rule.categories) {
       const list = byListedCategory.get(c) ?? [];
       list.push(rule);
       byListedCategory.set(c, list);
     }
-  }
+  };
+  return { add, done: () => indexOf(byListedCategory, anyCategory) };
+}
 
+function indexOf(byListedCategory: ReadonlyMap<Id, readonly Rule[]>, anyCategory: readonly Rule[]): RuleIndex {
   const byCategory = memo((category: Id): readonly Rule[] => {
     const seen = new Set<Rule>(anyCategory);
     for (const c of [category, ...ancestors(category)]) for (const r of byListedCategory.get(c) ?? []) seen.add(r);

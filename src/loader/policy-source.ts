@@ -6,11 +6,13 @@ import { stat } from 'node:fs/promises';
 import type { Covenant } from '../domain/covenant.js';
 import type { Diagnostic } from '../domain/types.js';
 import { listFiles, type Folders } from './files.js';
-import { compileHere, type Compiler, type VersionFile } from './compile-thread.js';
+import { compileHere, type Compiler, type VersionFile } from './compile-process.js';
 
 export interface Version {
   readonly covenant: Covenant;
   readonly files: readonly VersionFile[];
+  /** the files as the policy archive keeps them (its archiveText), made where they were compiled */
+  readonly archive: string;
   readonly diagnostics: readonly Diagnostic[];
   readonly loadedAt: string;
 }
@@ -28,7 +30,7 @@ export interface PolicySourceOptions {
   readonly onVersion?: (v: Version) => Promise<void>;
   readonly onReload?: (result: ReloadResult, detail: Version | Rejected) => void;
   /**
-   * How reloads read and compile the folders; the service gives a CompileThread's, so that a
+   * How reloads read and compile the folders; the service gives a CompileProcess's, so that a
    * large covenant compiles beside the decisions instead of in their way. The first load is here.
    */
   readonly compile?: Compiler;
@@ -50,12 +52,10 @@ export class PolicySource {
 
   /** Loads the first version; fails when the files are invalid, since there is nothing to serve. */
   static async start(folders: Folders, options: PolicySourceOptions): Promise<PolicySource | { diagnostics: readonly Diagnostic[] }> {
-    // Here, not on the compile thread: nothing is served yet, and a compile thread started with the
-    // service (running from the sources, with tsx's loader hooks in it) made 4 of 12 SIGTERM
-    // shutdowns under load end by the signal instead of gracefully; it now starts at the first change.
+    // Here, not in the compile process: nothing is served yet, so nothing waits for this thread.
     const loaded = await compileHere(folders, options.now(), undefined);
     if (loaded.kind !== 'loaded') return { diagnostics: loaded.diagnostics };
-    const version: Version = { covenant: loaded.covenant, files: loaded.files, diagnostics: loaded.diagnostics, loadedAt: new Date(options.now()).toISOString() };
+    const version: Version = { covenant: loaded.covenant, files: loaded.files, archive: loaded.archive, diagnostics: loaded.diagnostics, loadedAt: new Date(options.now()).toISOString() };
     await options.onVersion?.(version);
     return new PolicySource(folders, version, options);
   }
@@ -82,7 +82,7 @@ export class PolicySource {
       }
       this.rejected = undefined;
       if (loaded.kind === 'unchanged') return 'unchanged';
-      const version: Version = { covenant: loaded.covenant, files: loaded.files, diagnostics: loaded.diagnostics, loadedAt: at };
+      const version: Version = { covenant: loaded.covenant, files: loaded.files, archive: loaded.archive, diagnostics: loaded.diagnostics, loadedAt: at };
       await this.options.onVersion?.(version);
       this.version = version;
       this.options.onReload?.('loaded', version);
