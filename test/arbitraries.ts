@@ -110,3 +110,28 @@ export const requestArb = (lbCount = 3) =>
 export const scenarioArb = covenantArb.chain((g) =>
   requestArb(g.policies.legalBases.length).map((request) => ({ ...g, request })),
 );
+
+export const APPROVALS = ['ovj', 'cie'];
+
+/**
+ * A scenario whose legal bases and permit rules may require approvals (kinds `ovj`, `cie`), with
+ * the kinds granted for the request's case.
+ */
+export const approvalScenarioArb = scenarioArb.chain((s) =>
+  fc
+    .record({
+      lbRequires: fc.tuple(...s.policies.legalBases.map(() => optional(subset(APPROVALS)))),
+      ruleRequires: fc.tuple(...s.rules.map(() => optional(subset(APPROVALS)))),
+      granted: fc.subarray(APPROVALS),
+    })
+    .map(({ lbRequires, ruleRequires, granted }) => ({
+      policies: {
+        ...s.policies,
+        approvals: APPROVALS.map((id) => ({ id })),
+        legalBases: s.policies.legalBases.map((lb: Record<string, unknown>, i: number) => (lbRequires[i] ? { ...lb, requires: lbRequires[i] } : lb)),
+      },
+      rules: s.rules.map((r, i) => (ruleRequires[i] && r.effect === 'permit' ? { ...r, requires: ruleRequires[i] } : r)),
+      request: s.request,
+      granted,
+    })),
+);

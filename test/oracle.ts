@@ -24,7 +24,8 @@ export interface OracleCategory {
 }
 
 /** `conditionHolds` is the real json-rules-engine, so the oracle shares no code with the walk. */
-export async function oracle(policies: any, rules: any[], request: any, now: number): Promise<{ decision: string; categories: OracleCategory[] }> {
+export async function oracle(policies: any, rules: any[], request: any, now: number, granted: readonly string[] = []): Promise<{ decision: string; categories: OracleCategory[] }> {
+  const lacks = (x: any): boolean => (x.requires ?? []).some((k: string) => !granted.includes(k));
   const t = request.requestedAt ? Date.parse(request.requestedAt) : now;
   const lb = policies.legalBases.find((l: any) => l.id === request.legalBasis);
   const failures: string[] = [];
@@ -32,6 +33,7 @@ export async function oracle(policies: any, rules: any[], request: any, now: num
   if (!inForce(lb, t)) failures.push('legal-basis-not-in-force');
   if (!lb.providers.includes(request.provider)) failures.push('legal-basis-not-available-to-provider');
   if (lb.purposes && !under(lb.purposes, request.purpose)) failures.push('legal-basis-does-not-cover-purpose');
+  if (lacks(lb)) failures.push('approval-required');
   const facts = {
     provider: request.provider,
     recipient: request.recipient,
@@ -56,6 +58,7 @@ export async function oracle(policies: any, rules: any[], request: any, now: num
     }
     const permits: string[] = [];
     const denies: string[] = [];
+    const awaiting: string[] = [];
     for (const r of rules) {
       if (!inForce(r, t)) continue;
       if (r.providers && !r.providers.includes(request.provider)) continue;
@@ -74,10 +77,11 @@ export async function oracle(policies: any, rules: any[], request: any, now: num
         }
         if (holds === false || (holds === 'error' && r.effect === 'permit')) continue;
       }
-      (r.effect === 'deny' ? denies : permits).push(r.id);
+      (r.effect === 'deny' ? denies : lacks(r) ? awaiting : permits).push(r.id);
     }
     if (denies.length > 0) categories.push({ category: c, decision: 'deny', rules: denies, reason: 'denied-by-rule' });
     else if (permits.length > 0) categories.push({ category: c, decision: 'permit', rules: permits });
+    else if (awaiting.length > 0) categories.push({ category: c, decision: 'deny', rules: awaiting, reason: 'approval-required' });
     else categories.push({ category: c, decision: 'deny', rules: [], reason: 'no-permitting-rule' });
   }
   return { decision: categories.every((c) => c.decision === 'permit') ? 'permit' : 'deny', categories };

@@ -11,7 +11,7 @@ import { within } from '../src/compile/time.js';
 import { evaluateCondition } from '../src/conditions/index.js';
 import { factsOf } from '../src/engine/decide.js';
 import { oracle } from './oracle.js';
-import { CATEGORIES, covenantArb, requestArb, ruleArb, scenarioArb, type Generated } from './arbitraries.js';
+import { approvalScenarioArb, CATEGORIES, covenantArb, requestArb, ruleArb, scenarioArb, type Generated } from './arbitraries.js';
 
 const NOW = Date.parse('2025-05-01T00:00:00Z');
 const RUNS = { numRuns: 300 };
@@ -247,6 +247,76 @@ describe('near misses', () => {
             for (const m of n.misses.filter((x) => x.field === 'legalBasis')) for (const id of m.expected as string[]) expect(usable(id), id).toBe(true);
           }
         }
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('prior approvals', () => {
+  type Scenario = Generated & { request: Record<string, unknown>; granted: string[] };
+  const withRequires = (s: Scenario): Covenant => build(s);
+  const withoutRequires = (s: Scenario): Covenant =>
+    build({
+      policies: { ...s.policies, legalBases: s.policies.legalBases.map(({ requires: _, ...lb }: Record<string, unknown>) => lb) },
+      rules: s.rules.map(({ requires: _, ...r }) => r),
+    });
+  const granted = (kinds: readonly string[]) => ({ approvals: new Set(kinds) });
+
+  it('agree with the naive reading through json-rules-engine, whatever is granted', async () => {
+    await fc.assert(
+      fc.asyncProperty(approvalScenarioArb, async (s) => {
+        expect(shape(run(withRequires(s), s.request, granted(s.granted)))).toEqual(await oracle(s.policies, s.rules, s.request, NOW, s.granted));
+      }),
+      RUNS,
+    );
+  });
+
+  it('only ever hold back: what a covenant with `requires` permits, the same covenant without them permits', () => {
+    fc.assert(
+      fc.property(approvalScenarioArb, (s) => {
+        const held = run(withRequires(s), s.request, granted(s.granted));
+        const free = run(withoutRequires(s), s.request);
+        for (const [i, cat] of held.categories.entries()) if (cat.decision === 'permit') expect(free.categories[i]).toEqual(cat);
+      }),
+      RUNS,
+    );
+  });
+
+  it('with every kind granted, decide as if nothing were required', () => {
+    fc.assert(
+      fc.property(approvalScenarioArb, (s) => {
+        expect(shape(run(withRequires(s), s.request, granted(['ovj', 'cie'])))).toEqual(shape(run(withoutRequires(s), s.request)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('never turn a permit into a deny when one more approval is granted', () => {
+    fc.assert(
+      fc.property(approvalScenarioArb, fc.constantFrom('ovj', 'cie'), (s, more) => {
+        const before = run(withRequires(s), s.request, granted(s.granted));
+        const after = run(withRequires(s), s.request, granted([...s.granted, more]));
+        for (const [i, cat] of before.categories.entries()) if (cat.decision === 'permit') expect(after.categories[i]?.decision).toBe('permit');
+        if (before.decision === 'permit') expect(after.decision).toBe('permit');
+      }),
+      RUNS,
+    );
+  });
+
+  it('name what is missing: each approval-required reason lists kinds the case lacks, and only those', () => {
+    fc.assert(
+      fc.property(approvalScenarioArb, (s) => {
+        const d = run(withRequires(s), s.request, granted(s.granted));
+        for (const r of d.reasons) {
+          if (r.code !== 'approval-required') continue;
+          expect(r.approvals.length).toBeGreaterThan(0);
+          for (const k of r.approvals) expect(s.granted).not.toContain(k);
+        }
+        // a category held back is explained, and a rule's reason belongs to a category held back
+        const awaiting = d.categories.filter((c) => c.decision === 'deny' && c.reason === 'approval-required').map((c) => c.category);
+        if (awaiting.length > 0) expect(d.reasons.some((r) => r.code === 'approval-required')).toBe(true);
+        for (const r of d.reasons) if (r.code === 'approval-required' && r.rule !== undefined) expect(awaiting).toContain(r.category);
       }),
       RUNS,
     );

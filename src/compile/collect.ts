@@ -6,6 +6,7 @@ import {
   diagnostic,
   where,
   type Located,
+  type RawApproval,
   type RawCategory,
   type RawCovenant,
   type RawFile,
@@ -20,6 +21,7 @@ export interface Collected {
   partners: Located<RawPartner>[];
   categories: Located<RawCategory>[];
   purposes: Located<RawPurpose>[];
+  approvals: Located<RawApproval>[];
   legalBases: Located<RawLegalBasis>[];
   rules: Located<RawRule>[];
   /** ids of items left out for schema errors: known, so that they cause no second error */
@@ -30,12 +32,13 @@ const SECTIONS = [
   ['partners', 'partners', 'partner'],
   ['dataCategories', 'categories', 'data category'],
   ['purposes', 'purposes', 'purpose'],
+  ['approvals', 'approvals', 'approval kind'],
   ['legalBases', 'legalBases', 'legal basis'],
   ['rules', 'rules', 'rule'],
 ] as const;
 
 export function collect(documents: readonly ParsedDocument[], out: Diagnostic[]): Collected {
-  const collected: Collected = { partners: [], categories: [], purposes: [], legalBases: [], rules: [], broken: new Set() };
+  const collected: Collected = { partners: [], categories: [], purposes: [], approvals: [], legalBases: [], rules: [], broken: new Set() };
   const covenants: Located<RawCovenant>[] = [];
   let brokenCovenant = false;
   for (const doc of documents) {

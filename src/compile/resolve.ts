@@ -1,7 +1,7 @@
 // Stage 2: cross-checks (CONTRACT 1.3) and the step from written items to compiled ones. Every id a
 // rule or legal basis names must be defined, parents must exist, dates must be real and in order,
 // and `when` must name known facts and operators.
-import type { CovenantInfo, DataCategory, LegalBasis, Partner, Purpose, Rule } from '../domain/covenant.js';
+import type { ApprovalKind, CovenantInfo, DataCategory, LegalBasis, Partner, Purpose, Rule } from '../domain/covenant.js';
 import type { Diagnostic, Id, LocalizedText, Validity } from '../domain/types.js';
 import { compileCondition } from '../conditions/index.js';
 import type { Collected } from './collect.js';
@@ -13,15 +13,17 @@ export interface Resolved {
   partners: Map<Id, Partner>;
   categories: Map<Id, DataCategory>;
   purposes: Map<Id, Purpose>;
+  approvals: Map<Id, ApprovalKind>;
   legalBases: Map<Id, LegalBasis>;
   rules: Rule[];
 }
 
-type Known = { partners: Set<Id>; categories: Set<Id>; purposes: Set<Id>; legalBases: Set<Id> };
+type Known = { partners: Set<Id>; categories: Set<Id>; purposes: Set<Id>; approvals: Set<Id>; legalBases: Set<Id> };
 const NOUN: Record<keyof Known, string> = {
   partners: 'partner',
   categories: 'data category',
   purposes: 'purpose',
+  approvals: 'approval kind',
   legalBases: 'legal basis',
 };
 
@@ -30,6 +32,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
     partners: new Set(c.partners.map((p) => p.value.id)),
     categories: new Set(c.categories.map((p) => p.value.id)),
     purposes: new Set(c.purposes.map((p) => p.value.id)),
+    approvals: new Set(c.approvals.map((p) => p.value.id)),
     legalBases: new Set(c.legalBases.map((p) => p.value.id)),
   };
   const refs = (item: Located<unknown>, field: string, list: readonly Id[] | undefined, kind: keyof Known): void => {
@@ -75,9 +78,11 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
     refs(item, 'providers', lb.providers, 'partners');
     refs(item, 'categories', lb.categories, 'categories');
     refs(item, 'purposes', lb.purposes, 'purposes');
+    refs(item, 'requires', lb.requires, 'approvals');
     legalBases.set(lb.id, {
       id: lb.id,
       citation: lb.citation ?? lb.id,
+      ...(lb.requires && { requires: lb.requires }),
       providers: new Set(lb.providers),
       categories: lb.categories,
       ...(lb.purposes && { purposes: lb.purposes }),
@@ -94,6 +99,12 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
     refs(item, 'categories', r.categories, 'categories');
     refs(item, 'purposes', r.purposes, 'purposes');
     refs(item, 'legalBases', r.legalBases, 'legalBases');
+    refs(item, 'requires', r.requires, 'approvals');
+    // An approval enables an exchange; a deny that held only once someone had approved would
+    // make the approval forbid it. Refused rather than given a meaning nobody wrote down.
+    if (r.requires && r.effect === 'deny') {
+      out.push(diagnostic('error', 'requires-on-deny', `rule \`${r.id}\` is a deny: only a permit rule can require an approval`, { doc: item.doc, path: [...item.path, 'requires'] }));
+    }
     let when: Rule['when'];
     if (r.when !== undefined) {
       const compiled = compileCondition(r.when);
@@ -115,6 +126,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
       ...(r.categories && { categories: r.categories }),
       ...(r.purposes && { purposes: r.purposes }),
       ...(r.legalBases && { legalBases: new Set(r.legalBases) }),
+      ...(r.requires && { requires: r.requires }),
       ...(when && { when }),
       obligations: r.obligations ?? [],
       validity: validity(item, out),
@@ -131,6 +143,7 @@ export function resolve(c: Collected, out: Diagnostic[]): Resolved | undefined {
       c.categories.map(({ value: x }) => [x.id, { id: x.id, name: x.name ?? x.id, sensitivity: x.sensitivity ?? 'normal' }]),
     ),
     purposes: new Map(c.purposes.map(({ value: p }) => [p.id, { id: p.id, name: p.name ?? p.id }])),
+    approvals: new Map(c.approvals.map(({ value: a }) => [a.id, { id: a.id, name: a.name ?? a.id, ...(a.citation !== undefined && { citation: a.citation }) }])),
     legalBases,
     rules,
   };

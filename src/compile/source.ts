@@ -21,9 +21,15 @@ export interface RawPurpose {
   id: Id;
   name?: Name;
 }
+export interface RawApproval {
+  id: Id;
+  name?: Name;
+  citation?: string;
+}
 export interface RawLegalBasis {
   id: Id;
   citation?: string;
+  requires?: Id[];
   providers: Id[];
   categories: Id[];
   purposes?: Id[];
@@ -39,6 +45,7 @@ export interface RawRule {
   categories?: Id[];
   purposes?: Id[];
   legalBases?: Id[];
+  requires?: Id[];
   when?: unknown;
   obligations?: Obligation[];
   validFrom?: string;
@@ -50,6 +57,7 @@ export interface RawFile {
   partners?: RawPartner[] | null;
   dataCategories?: RawCategory[] | null;
   purposes?: RawPurpose[] | null;
+  approvals?: RawApproval[] | null;
   legalBases?: RawLegalBasis[] | null;
   rules?: RawRule[] | null;
 }

@@ -25,9 +25,18 @@ export interface Purpose {
   readonly name: Name;
 }
 
+/** A kind of prior approval that rules and legal bases may require, e.g. the officier van justitie's consent. */
+export interface ApprovalKind {
+  readonly id: Id;
+  readonly name: Name;
+  readonly citation?: string;
+}
+
 export interface LegalBasis {
   readonly id: Id;
   readonly citation: string;
+  /** approval kinds each needed, for the request's case, before the basis can be relied on */
+  readonly requires?: readonly Id[];
   readonly providers: ReadonlySet<Id>;
   readonly categories: readonly Id[];
   /** `undefined`: covers any purpose */
@@ -47,6 +56,8 @@ export interface Rule {
   readonly categories?: readonly Id[];
   readonly purposes?: readonly Id[];
   readonly legalBases?: ReadonlySet<Id>;
+  /** approval kinds each needed, for the request's case, before this (permit) rule applies */
+  readonly requires?: readonly Id[];
   readonly when?: CompiledCondition;
   readonly obligations: readonly Obligation[];
   readonly validity: Validity;
@@ -75,6 +86,7 @@ export interface Covenant {
   readonly partners: ReadonlyMap<Id, Partner>;
   readonly categories: ReadonlyMap<Id, DataCategory>;
   readonly purposes: ReadonlyMap<Id, Purpose>;
+  readonly approvals: ReadonlyMap<Id, ApprovalKind>;
   readonly legalBases: ReadonlyMap<Id, LegalBasis>;
   readonly rules: readonly Rule[];
   readonly rulesById: ReadonlyMap<Id, Rule>;

@@ -59,6 +59,8 @@ export const REQUEST_LEVEL_CODES = [
   'legal-basis-not-in-force',
   'legal-basis-not-available-to-provider',
   'legal-basis-does-not-cover-purpose',
+  // an extension of CONTRACT 2.2(2): the basis requires a prior approval the case does not have
+  'approval-required',
 ] as const;
 export type RequestLevelCode = (typeof REQUEST_LEVEL_CODES)[number];
 export type CategoryCode = 'legal-basis-does-not-cover-category' | 'no-permitting-rule';
@@ -73,7 +75,16 @@ export type ReasonCode = RequestLevelCode | CategoryCode | RuleCode;
 export type DenialCode = Exclude<ReasonCode, 'permitted-by-rule'>;
 
 export type Reason =
-  | { readonly code: RequestLevelCode; readonly message: LocalizedText }
+  | { readonly code: Exclude<RequestLevelCode, 'approval-required'>; readonly message: LocalizedText }
+  /** the legal basis (no `rule`), or a permit rule that applied but for them, needs these approvals */
+  | {
+      readonly code: 'approval-required';
+      readonly approvals: readonly Id[];
+      readonly category?: Id;
+      readonly rule?: Id;
+      readonly citation?: string;
+      readonly message: LocalizedText;
+    }
   | { readonly code: CategoryCode; readonly category: Id; readonly message: LocalizedText }
   | {
       readonly code: RuleCode;
@@ -84,6 +95,7 @@ export type Reason =
       readonly explanation?: LocalizedText;
     };
 
+/** For `approval-required`, `rules` names the permit rules that applied but for an approval. */
 export type CategoryDecision =
   | { readonly category: Id; readonly decision: 'permit'; readonly rules: readonly Id[] }
   | { readonly category: Id; readonly decision: 'deny'; readonly rules: readonly Id[]; readonly reason: DenialCode };

@@ -17,6 +17,7 @@ import { covers } from '../compile/source.js';
 import { matchesStatic } from '../compile/rule-index.js';
 import { nearMisses } from './near-miss.js';
 import { verdictOf } from './verdict.js';
+import { missingApprovals } from './approvals.js';
 
 /** Where the rules for one category come from: the index, or (for comparison) every rule. */
 export type CandidateSource = (covenant: Covenant, request: CheckedRequest, category: Id) => readonly Rule[];
@@ -34,7 +35,11 @@ export interface EvaluateOptions {
   readonly askedBy?: AskedBy;
   /** where the data came from, for a request with `derivedFrom`: the service looks it up in the log */
   readonly origin?: Origin;
+  /** the approval kinds granted for the request's case and in force at its time: the service's register says */
+  readonly approvals?: ReadonlySet<Id>;
 }
+
+const NONE: ReadonlySet<Id> = new Set();
 
 /** The time of the exchange: `requestedAt`, or now (CONTRACT 2.2). */
 export function exchangeTime(request: CheckedRequest, now: number): number {
@@ -63,12 +68,13 @@ export function factsOf(r: CheckedRequest, askedBy: AskedBy = {}, origin?: Origi
 }
 
 /** Step 2: every request-level failure, in the order CONTRACT 2.2(2) lists them. */
-export function requestLevelFailures(c: Covenant, r: CheckedRequest, lb: LegalBasis, t: number): RequestLevelCode[] {
+export function requestLevelFailures(c: Covenant, r: CheckedRequest, lb: LegalBasis, t: number, approvals: ReadonlySet<Id> = NONE): RequestLevelCode[] {
   const failures: RequestLevelCode[] = [];
   if (!within(c.info.validity, t)) failures.push('covenant-not-in-force');
   if (!within(lb.validity, t)) failures.push('legal-basis-not-in-force');
   if (!lb.providers.has(r.provider)) failures.push('legal-basis-not-available-to-provider');
   if (lb.purposes && !covers(lb.purposes, r.purpose)) failures.push('legal-basis-does-not-cover-purpose');
+  if (missingApprovals(lb.requires, approvals).length > 0) failures.push('approval-required');
   return failures;
 }
 
@@ -90,18 +96,25 @@ function decideCategory(
   t: number,
   source: CandidateSource,
   whenOf: (rule: Rule) => ConditionOutcome,
+  approvals: ReadonlySet<Id>,
 ): CategoryDecision {
   if (!covers(lb.categories, category)) {
     return { category, decision: 'deny', rules: [], reason: 'legal-basis-does-not-cover-category' };
   }
   const permits: Id[] = [];
   const denies: Id[] = [];
+  // permit rules that applied in every other respect but lack an approval: they permit nothing
+  const awaiting: Id[] = [];
   for (const rule of source(c, r, category)) {
     if (source !== indexed && !matchesRequest(rule, r, category)) continue;
-    if (applies(rule, t, whenOf)) (rule.effect === 'deny' ? denies : permits).push(rule.id);
+    if (!applies(rule, t, whenOf)) continue;
+    if (rule.effect === 'deny') denies.push(rule.id);
+    else if (missingApprovals(rule.requires, approvals).length > 0) awaiting.push(rule.id);
+    else permits.push(rule.id);
   }
   if (denies.length > 0) return { category, decision: 'deny', rules: denies, reason: 'denied-by-rule' };
   if (permits.length > 0) return { category, decision: 'permit', rules: permits };
+  if (awaiting.length > 0) return { category, decision: 'deny', rules: awaiting, reason: 'approval-required' };
   return { category, decision: 'deny', rules: [], reason: 'no-permitting-rule' };
 }
 
@@ -127,15 +140,16 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
     return o ?? 'holds';
   };
 
-  const failures = requestLevelFailures(c, r, lb, t);
+  const approvals = options.approvals ?? NONE;
+  const failures = requestLevelFailures(c, r, lb, t, approvals);
   const firstFailure = failures[0];
   const categories: CategoryDecision[] = r.dataCategories.map((category) =>
     firstFailure !== undefined
       ? { category, decision: 'deny', rules: [], reason: firstFailure }
-      : decideCategory(c, r, lb, category, t, source, whenOf),
+      : decideCategory(c, r, lb, category, t, source, whenOf, approvals),
   );
 
-  const verdict = verdictOf(c, r, lb, failures, categories, t);
+  const verdict = verdictOf(c, r, lb, failures, categories, t, approvals);
   const misses: NearMiss[] =
     options.explain === false || verdict.unpermitted.length === 0 ? [] : verdict.unpermitted.flatMap((category) => nearMisses(c, r, category, t, facts, whenOf));
   return {

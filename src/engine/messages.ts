@@ -12,6 +12,8 @@ export interface MessageParams {
   readonly category?: Id;
   readonly rule?: Id;
   readonly citation?: string;
+  /** for `approval-required`: the kinds the case lacks */
+  readonly approvals?: readonly Id[];
 }
 
 type Lang = 'nl' | 'en';
@@ -79,6 +81,23 @@ const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText
         : `Legal basis ${lb.id} (${lb.citation}) does not cover purpose ${n(p.covenant.purposes, p.request.purpose)}, only: ${covered}.`;
     });
   },
+  'approval-required': (p) => {
+    const lb = basis(p);
+    return both((lang, n) => {
+      const missing = (p.approvals ?? []).map((id) => approval(p, id, lang, n)).join(lang === 'nl' ? ' en ' : ' and ');
+      const caseRef = p.request.caseReference;
+      const forCase = caseRef === undefined ? (lang === 'nl' ? 'het verzoek noemt geen zaak (caseReference)' : 'the request names no case (caseReference)') : lang === 'nl' ? `niet voor zaak ${caseRef}` : `not for case ${caseRef}`;
+      if (p.rule === undefined) {
+        return lang === 'nl'
+          ? `De grondslag ${lb.id} (${lb.citation}) vereist vooraf ${missing}; die is er op ${instant(p, lang)} ${forCase}.`
+          : `Legal basis ${lb.id} (${lb.citation}) requires ${missing} first; there is none at ${instant(p, lang)}, ${forCase}.`;
+      }
+      const [category, provider, recipient] = [n(p.covenant.categories, p.category ?? ''), n(p.covenant.partners, p.request.provider), n(p.covenant.partners, p.request.recipient)];
+      return lang === 'nl'
+        ? `${p.citation} staat toe dat ${provider} ${category} verstrekt aan ${recipient} na ${missing}; die is er ${forCase}.`
+        : `${p.citation} permits ${provider} to provide ${category} to ${recipient} after ${missing}; there is none, ${forCase}.`;
+    });
+  },
   'legal-basis-does-not-cover-category': (p) => {
     const lb = basis(p);
     return both((lang, n) => {
@@ -106,6 +125,14 @@ const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText
       return lang === 'nl' ? `${p.citation} verbiedt dat ${provider} ${category} verstrekt aan ${recipient}.` : `${p.citation} forbids ${provider} to provide ${category} to ${recipient}.`;
     }),
 };
+
+/** An approval kind by its name, with its citation when the covenant gives one. */
+function approval(p: MessageParams, id: Id, lang: Lang, n: (m: ReadonlyMap<Id, { readonly name: Name }>, id: Id) => string): string {
+  const citation = p.covenant.approvals.get(id)?.citation;
+  const name = n(p.covenant.approvals, id);
+  const what = lang === 'nl' ? `goedkeuring ${name}` : `approval ${name}`;
+  return citation === undefined ? what : `${what} (${citation})`;
+}
 
 /** The request's legal basis; checkRequest established that the covenant defines it. */
 function basis(p: MessageParams) {

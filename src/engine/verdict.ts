@@ -11,6 +11,7 @@ import { jsonString } from '../domain/json.js';
 import { reasonMessage, type MessageParams } from './messages.js';
 import { mergeObligations } from './obligations.js';
 import { Memo, type MemoKey } from '../compile/memo.js';
+import { missingApprovals } from './approvals.js';
 
 export interface Verdict {
   readonly decision: Effect;
@@ -40,15 +41,18 @@ export function verdictOf(
   failures: readonly RequestLevelCode[],
   categories: readonly CategoryDecision[],
   at: number,
+  approvals: ReadonlySet<Id> = new Set(),
 ): Verdict {
-  // The reasons of a request out of time name the instant evaluated, so they are made for each
-  // request; such requests are rare. Every other verdict follows from the ids and is shared
-  // (making each anew, names and all, had halved the decisions a second where a third of the
-  // requests named a basis their provider may not invoke).
-  if (failures.some(namesInstant)) return shared(makeVerdict(c, r, lb, failures, categories, at));
+  // The reasons of a request out of time name the instant evaluated, and those of a missing
+  // approval the case and the kinds it lacks, so they are made for each request; such requests
+  // are rare. Every other verdict follows from the ids and is shared (making each anew, names and
+  // all, had halved the decisions a second where a third of the requests named a basis their
+  // provider may not invoke).
+  const awaiting = failures.includes('approval-required') || categories.some((d) => d.decision === 'deny' && d.reason === 'approval-required');
+  if (awaiting || failures.some(namesInstant)) return shared(makeVerdict(c, r, lb, failures, categories, at, approvals));
   let memo = memos.get(c);
   if (!memo) memos.set(c, (memo = new Memo(MEMO_LIMIT)));
-  return memo.get(keyOf(r, failures, categories), () => shared(makeVerdict(c, r, lb, failures, categories, at)));
+  return memo.get(keyOf(r, failures, categories), () => shared(makeVerdict(c, r, lb, failures, categories, at, approvals)));
 }
 
 const namesInstant = (code: RequestLevelCode): boolean => code === 'covenant-not-in-force' || code === 'legal-basis-not-in-force';
@@ -87,13 +91,14 @@ function makeVerdict(
   failures: readonly RequestLevelCode[],
   categories: readonly CategoryDecision[],
   at: number,
+  approvals: ReadonlySet<Id>,
 ): Verdict {
   const base: MessageParams = { covenant: c, request: r, at };
   const decision: Effect = categories.every((d) => d.decision === 'permit') ? 'permit' : 'deny';
   const shared = {
     decision,
     categories: categories.map(copyOf),
-    reasons: explainReasons(c, failures, categories, base),
+    reasons: explainReasons(c, lb, failures, categories, base, approvals),
     obligations:
       decision === 'permit' ? mergeObligations(categories.flatMap((d) => d.rules.flatMap((id) => c.rulesById.get(id)?.obligations ?? []))) : [],
   };
@@ -107,11 +112,17 @@ const copyOf = (d: CategoryDecision): CategoryDecision => ({ ...d, rules: [...d.
 /** CONTRACT 2.3: request-level failures once, then per category its rules or its one code. */
 function explainReasons(
   c: Covenant,
+  lb: LegalBasis,
   failures: readonly RequestLevelCode[],
   categories: readonly CategoryDecision[],
   base: MessageParams,
+  approvals: ReadonlySet<Id>,
 ): Reason[] {
-  const reasons: Reason[] = failures.map((code) => ({ code, message: reasonMessage(code, base) }));
+  const reasons: Reason[] = failures.map((code) => {
+    if (code !== 'approval-required') return { code, message: reasonMessage(code, base) };
+    const missing = missingApprovals(lb.requires, approvals);
+    return { code, approvals: missing, message: reasonMessage(code, { ...base, approvals: missing }) };
+  });
   if (failures.length > 0) return reasons;
   for (const d of categories) {
     const params = { ...base, category: d.category };
@@ -128,6 +139,13 @@ function explainReasons(
           message: reasonMessage(code, { ...params, rule: id, citation }),
           ...(rule?.explanation && { explanation: rule.explanation }),
         });
+      }
+    } else if (code === 'approval-required') {
+      for (const id of d.rules) {
+        const rule = c.rulesById.get(id);
+        const citation = rule?.citation ?? id;
+        const missing = missingApprovals(rule?.requires, approvals);
+        reasons.push({ code, approvals: missing, rule: id, citation, category: d.category, message: reasonMessage(code, { ...params, rule: id, citation, approvals: missing }) });
       }
     } else if (code === 'legal-basis-does-not-cover-category' || code === 'no-permitting-rule') {
       reasons.push({ code, category: d.category, message: reasonMessage(code, params) });

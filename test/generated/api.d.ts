@@ -387,10 +387,12 @@ export interface components {
             }[];
             reasons: {
                 /** @enum {unknown} */
-                code: "covenant-not-in-force" | "legal-basis-not-in-force" | "legal-basis-not-available-to-provider" | "legal-basis-does-not-cover-purpose" | "legal-basis-does-not-cover-category" | "no-permitting-rule" | "permitted-by-rule" | "denied-by-rule";
+                code: "covenant-not-in-force" | "legal-basis-not-in-force" | "legal-basis-not-available-to-provider" | "legal-basis-does-not-cover-purpose" | "approval-required" | "legal-basis-does-not-cover-category" | "no-permitting-rule" | "permitted-by-rule" | "denied-by-rule";
                 category?: string;
                 rule?: string;
                 citation?: string;
+                /** @description approval-required: the kinds of prior approval the case lacks */
+                approvals?: string[];
                 message: components["schemas"]["Decision_text"];
                 explanation?: components["schemas"]["Decision_text"];
             }[];
@@ -421,7 +423,7 @@ export interface components {
         /** @enum {unknown} */
         Decision_effect: "permit" | "deny";
         /** @enum {unknown} */
-        Decision_denialCode: "covenant-not-in-force" | "legal-basis-not-in-force" | "legal-basis-not-available-to-provider" | "legal-basis-does-not-cover-purpose" | "legal-basis-does-not-cover-category" | "no-permitting-rule" | "denied-by-rule";
+        Decision_denialCode: "covenant-not-in-force" | "legal-basis-not-in-force" | "legal-basis-not-available-to-provider" | "legal-basis-does-not-cover-purpose" | "approval-required" | "legal-basis-does-not-cover-category" | "no-permitting-rule" | "denied-by-rule";
         Decision_text: {
             nl: string;
             en: string;
