@@ -4,5 +4,6 @@ import { join } from 'node:path';
 export const dataPaths = (dataDir: string) => ({
   log: join(dataDir, 'log'),
   keys: join(dataDir, 'keys.json'),
+  approvals: join(dataDir, 'approvals.json'),
   policies: join(dataDir, 'policies'),
 });

@@ -12,6 +12,7 @@ import { PolicySource } from './loader/policy-source.js';
 import type { Folders } from './loader/files.js';
 import type { Diagnostic } from './domain/types.js';
 import { createApp } from './http/app.js';
+import { ApprovalRegister } from './approvals/register.js';
 import { createMetrics } from './http/metrics.js';
 import { answerClientError } from './http/client-error.js';
 import { DEFAULT_THROTTLE, Throttle, type ThrottleOptions } from './http/throttle.js';
@@ -91,6 +92,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   }
   const keys = await KeyStore.open(paths.keys);
   const archive = await PolicyArchive.open(paths.policies);
+  const approvals = await ApprovalRegister.open(paths.approvals);
   let started = false;
   const compiler = new CompileProcess(undefined, (reason) => logger.warn({ reason }, 'compiling reloads on the service thread: no process of their own could start'));
   const source = await PolicySource.start(config.folders, {
@@ -145,6 +147,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   const app = createApp({
     log,
     keys,
+    approvals,
     policy: source,
     archive,
     now,

@@ -123,7 +123,7 @@ describe('a write the disk takes only in part', () => {
 });
 
 describe('a decision serialised once', () => {
-  it('is, as text, what JSON.stringify makes of the draft, whatever its strings, whether its caller is frozen and whether it has an origin', () => {
+  it('is, as text, what JSON.stringify makes of the draft, whatever its strings, whether its caller is frozen and whether it has an origin and approvals', () => {
     // Ids, times and hashes are quoted without JSON.stringify when they need no escape; anything
     // else (quotes, controls, lone surrogates, non-ASCII) must come out exactly as JSON.stringify writes it.
     const text = fc.oneof(fc.string({ unit: 'binary' }), fc.stringMatching(/^[\w .:+-]*$/), fc.constantFrom('"', '\\', '\u2028', '\ud800', 'a\nb'));
@@ -133,7 +133,8 @@ describe('a decision serialised once', () => {
         const who = { keyId, role: 'partner' as const, ...(partner !== undefined && { partner }) };
         const decision = { decisionId: id, decision: 'deny', categories: [], reasons: [], obligations: [], nearMisses: [], policyVersion: version, evaluatedAt: evaluatedAt ?? at };
         const origin = from === undefined ? {} : { origin: { decisions: [id], providers: [from], categories: [], purposes: [], legalBases: [] } };
-        const d = { kind: 'decision', id, at, caller: frozen ? Object.freeze(who) : who, request: { provider: partner ?? 'a' }, ...origin, decision, policyVersion: version } as unknown as EntryDraft;
+        const approvals = from === undefined ? {} : { approvals: [{ id, kind: from }] };
+        const d = { kind: 'decision', id, at, caller: frozen ? Object.freeze(who) : who, request: { provider: partner ?? 'a' }, ...origin, ...approvals, decision, policyVersion: version } as unknown as EntryDraft;
         const joined = (t: ReturnType<typeof draftText>): string => (typeof t === 'string' ? t : t.head + Buffer.from(t.decision).toString('utf8') + t.tail);
         expect(joined(draftText(d, Buffer.from(JSON.stringify(decision))))).toBe(JSON.stringify(d));
         expect(joined(draftText(d, Buffer.from(JSON.stringify(decision))))).toBe(JSON.stringify(d)); // the second time, from the caller's cached text

@@ -30,6 +30,7 @@ export async function testServer(options: { policies?: string; rules?: string; d
   await add('douane', 'partner', 'douane');
   await add('privacy-officer', 'privacy-officer');
   await add('auditor', 'auditor');
+  await add('approver', 'approver');
   const server = await startServer({
     folders: { policies: options.policies ?? join(ROOT, 'policies'), rules: options.rules ?? join(ROOT, 'rules') },
     dataDir,

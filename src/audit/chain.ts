@@ -28,7 +28,8 @@ export function draftText(draft: EntryDraft, decisionJson?: Uint8Array): DraftTe
   // one JSON.stringify(draft) gives (a test holds them equal). Written out, as one string: taking
   // the other members apart with a rest pattern and serialising them cost more than the rest.
   const origin = draft.origin === undefined ? '' : `"origin":${JSON.stringify(draft.origin)},`;
-  const head = `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},${origin}"decision":`;
+  const approvals = draft.approvals === undefined ? '' : `"approvals":${JSON.stringify(draft.approvals)},`;
+  const head = `{"kind":${q(draft.kind)},"id":${q(draft.id)},"at":${q(draft.at)},"caller":${callerJson(draft.caller)},"request":${JSON.stringify(draft.request)},${origin}${approvals}"decision":`;
   const tail = `,"policyVersion":${q(draft.policyVersion)}}`;
   return { head, decision: decisionJson, tail };
 }

@@ -2,8 +2,10 @@
 // entry; entries form a hash chain, so that no entry can be altered, removed, inserted or
 // reordered unnoticed.
 import type { Decision, DecisionRequest, Origin } from '../domain/types.js';
+import type { Approval, Relied } from '../approvals/register.js';
 
-export type Role = 'partner' | 'privacy-officer' | 'auditor';
+/** `approver`: grants and revokes prior approvals (an officier van justitie's office, a review committee) */
+export type Role = 'partner' | 'privacy-officer' | 'auditor' | 'approver';
 
 export interface Caller {
   readonly keyId: string;
@@ -14,9 +16,9 @@ export interface Caller {
   readonly function?: string;
 }
 
-export type EntryKind = 'decision' | 'simulation' | 'refusal' | 'recovery' | 'policy';
+export type EntryKind = 'decision' | 'simulation' | 'refusal' | 'recovery' | 'policy' | 'approval';
 
-export const ENTRY_KINDS: readonly EntryKind[] = ['decision', 'simulation', 'refusal', 'recovery', 'policy'];
+export const ENTRY_KINDS: readonly EntryKind[] = ['decision', 'simulation', 'refusal', 'recovery', 'policy', 'approval'];
 
 interface Base {
   readonly kind: EntryKind;
@@ -32,6 +34,8 @@ export type EntryDraft =
       readonly request: DecisionRequest;
       /** for a request with `derivedFrom`: where its data came from, as the log said when it was decided */
       readonly origin?: Origin;
+      /** the approvals in force for the request's case that the decision was made with */
+      readonly approvals?: readonly Relied[];
       readonly decision: Decision;
       readonly policyVersion: string;
     })
@@ -45,7 +49,9 @@ export type EntryDraft =
     })
   | (Base & { readonly kind: 'recovery'; readonly detail: Record<string, unknown> })
   /** a policy version going live: its files and their hashes, and what made it live */
-  | (Base & { readonly kind: 'policy'; readonly policyVersion: string; readonly files: readonly { readonly name: string; readonly sha256: string }[]; readonly cause: 'start' | 'reload' });
+  | (Base & { readonly kind: 'policy'; readonly policyVersion: string; readonly files: readonly { readonly name: string; readonly sha256: string }[]; readonly cause: 'start' | 'reload' })
+  /** a prior approval granted or revoked: the approval as it stands after the act */
+  | (Base & { readonly kind: 'approval'; readonly caller: Caller; readonly action: 'grant' | 'revoke'; readonly approval: Approval });
 
 export type LogEntry = EntryDraft & { readonly seq: number; readonly prevHash: string; readonly hash: string };
 

@@ -85,17 +85,22 @@ const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText
     const lb = basis(p);
     return both((lang, n) => {
       const missing = (p.approvals ?? []).map((id) => approval(p, id, lang, n)).join(lang === 'nl' ? ' en ' : ' and ');
-      const caseRef = p.request.caseReference;
-      const forCase = caseRef === undefined ? (lang === 'nl' ? 'het verzoek noemt geen zaak (caseReference)' : 'the request names no case (caseReference)') : lang === 'nl' ? `niet voor zaak ${caseRef}` : `not for case ${caseRef}`;
+      const c = p.request.caseReference;
+      const none =
+        c === undefined
+          ? lang === 'nl'
+            ? 'het verzoek noemt geen zaak (caseReference) waarvoor die verleend kan zijn'
+            : 'the request names no case (caseReference) it could be granted for'
+          : lang === 'nl'
+            ? `voor zaak ${c} is die op ${instant(p, lang)} niet van kracht`
+            : `none is in force for case ${c} at ${instant(p, lang)}`;
       if (p.rule === undefined) {
-        return lang === 'nl'
-          ? `De grondslag ${lb.id} (${lb.citation}) vereist vooraf ${missing}; die is er op ${instant(p, lang)} ${forCase}.`
-          : `Legal basis ${lb.id} (${lb.citation}) requires ${missing} first; there is none at ${instant(p, lang)}, ${forCase}.`;
+        return lang === 'nl' ? `De grondslag ${lb.id} (${lb.citation}) vereist vooraf ${missing}; ${none}.` : `Legal basis ${lb.id} (${lb.citation}) requires ${missing} first; ${none}.`;
       }
       const [category, provider, recipient] = [n(p.covenant.categories, p.category ?? ''), n(p.covenant.partners, p.request.provider), n(p.covenant.partners, p.request.recipient)];
       return lang === 'nl'
-        ? `${p.citation} staat toe dat ${provider} ${category} verstrekt aan ${recipient} na ${missing}; die is er ${forCase}.`
-        : `${p.citation} permits ${provider} to provide ${category} to ${recipient} after ${missing}; there is none, ${forCase}.`;
+        ? `${p.citation} staat pas na ${missing} toe dat ${provider} ${category} verstrekt aan ${recipient}; ${none}.`
+        : `${p.citation} permits ${provider} to provide ${category} to ${recipient} only after ${missing}; ${none}.`;
     });
   },
   'legal-basis-does-not-cover-category': (p) => {
@@ -130,8 +135,7 @@ const REASONS: { readonly [C in ReasonCode]: (p: MessageParams) => LocalizedText
 function approval(p: MessageParams, id: Id, lang: Lang, n: (m: ReadonlyMap<Id, { readonly name: Name }>, id: Id) => string): string {
   const citation = p.covenant.approvals.get(id)?.citation;
   const name = n(p.covenant.approvals, id);
-  const what = lang === 'nl' ? `goedkeuring ${name}` : `approval ${name}`;
-  return citation === undefined ? what : `${what} (${citation})`;
+  return citation === undefined ? name : `${name} (${citation})`;
 }
 
 /** The request's legal basis; checkRequest established that the covenant defines it. */

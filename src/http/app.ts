@@ -8,6 +8,7 @@ import { decisionRoutes } from './routes/decisions.js';
 import { policyRoutes } from './routes/policy.js';
 import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/review.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { openApiDocument } from './openapi.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', policyRoutes(deps));
   app.route('/', auditRoutes(deps));
   app.route('/', reviewRoutes(deps));
+  app.route('/', approvalRoutes(deps));
 
   app.notFound(logged(deps, (c) => {
     // Under /v1 a key comes first, as on the routes there: without one, not even a route's absence is told.

@@ -9,10 +9,13 @@ import type { Throttle } from './throttle.js';
 import type { ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
 import type { Report, ReportNames } from '../service/report.js';
 import type { ExportDigest } from '../service/export.js';
+import type { ApprovalRegister } from '../approvals/register.js';
 
 export interface AppDeps {
   readonly log: DecisionLog;
   readonly keys: { authenticate(key: string): Caller | undefined };
+  /** prior approvals; without a register, every approval a rule requires is missing */
+  readonly approvals?: ApprovalRegister;
   readonly policy: { current(): Version; lastRejected(): Rejected | undefined; readonly folders: { policies: string; rules: string } };
   readonly archive?: PolicyArchive;
   readonly now: () => number;
@@ -57,6 +60,8 @@ export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/v1\/audit\/(verify|log-key|checkpoint|inclusion|consistency)$/, methods: ['GET'] },
   { path: /^\/v1\/policy$/, methods: ['GET'] },
   { path: /^\/v1\/policy\/validate$/, methods: ['POST'] },
+  { path: /^\/v1\/approvals$/, methods: ['GET', 'POST'] },
+  { path: /^\/v1\/approvals\/[^/]+\/revoke$/, methods: ['POST'] },
   { path: /^\/(healthz|readyz|openapi\.json|metrics)$/, methods: ['GET'] },
 ];
 

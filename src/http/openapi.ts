@@ -21,6 +21,7 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'no valid API key',
   403: 'the caller may not do this',
   404: 'not found',
+  409: 'the request conflicts with what is recorded (e.g. an approval already revoked)',
   413: 'request body too large',
   415: 'the body is not JSON (Content-Type) or is compressed (Content-Encoding)',
   422: 'names an id the covenant does not define, or requestedAt outside the window',
@@ -30,7 +31,7 @@ const DESCRIPTIONS: Record<number, string> = {
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const entry = { type: 'object', required: ['seq', 'kind', 'id', 'at', 'prevHash', 'hash'], properties: { seq: { type: 'integer' }, kind: { enum: [...ENTRY_KINDS] }, id: { type: 'string' }, at: { type: 'string' }, prevHash: { type: 'string' }, hash: { type: 'string' } } };
-const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery' | 'inclusionQuery' | 'consistencyQuery' | 'decideQuery') => {
+const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'listQuery' | 'inclusionQuery' | 'consistencyQuery' | 'decideQuery' | 'approvalsQuery') => {
   const def = schemas.api.$defs[name] as { properties: Record<string, object>; required?: string[] };
   return Object.entries(def.properties).map(([param, schema]) => ({ name: param, in: 'query', required: def.required?.includes(param) ?? false, schema }));
 };
@@ -87,6 +88,23 @@ export function openApiDocument(): object {
         LogEntry: entry,
         MatrixRow: matrixRow,
         ValidateBody: schemas.api.$defs.validateBody,
+        GrantBody: schemas.api.$defs.grantBody,
+        Approval: {
+          type: 'object',
+          required: ['id', 'kind', 'caseReference', 'validFrom', 'validUntil', 'grantedAt', 'grantedBy'],
+          properties: {
+            id: { type: 'string', description: 'a ULID, also the id of the log entry that granted it' },
+            kind: { type: 'string' },
+            caseReference: { type: 'string' },
+            validFrom: { type: 'string', format: 'date-time' },
+            validUntil: { type: 'string', format: 'date-time' },
+            grantedAt: { type: 'string', format: 'date-time' },
+            grantedBy: { type: 'string', description: 'the id of the key that granted it' },
+            note: { type: 'string' },
+            revokedAt: { type: 'string', format: 'date-time' },
+            revokedBy: { type: 'string' },
+          },
+        },
         ImpactBody: JSON.parse(JSON.stringify(schemas.api.$defs.impactBody).replace('"#/$defs/validateBody/properties/files"', '"#/components/schemas/ValidateBody/properties/files"')) as object,
       },
     },
@@ -171,6 +189,31 @@ export function openApiDocument(): object {
           security: secured,
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ValidateBody' } } } },
           responses: { '200': json({ type: 'object', required: ['valid', 'diagnostics'], properties: { valid: { type: 'boolean' }, policyVersion: { type: 'string' }, diagnostics: { type: 'array' } } }), ...problems(400, 401, 403, 413) },
+        },
+      },
+      '/v1/approvals': {
+        get: {
+          operationId: 'listApprovals',
+          summary: 'the prior approvals registered, newest first, optionally of one case and kind (roles approver, privacy-officer, auditor)',
+          security: secured,
+          parameters: queryParams('approvalsQuery'),
+          responses: { '200': json({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Approval' } } } }), ...problems(400, 401, 403) },
+        },
+        post: {
+          operationId: 'grantApproval',
+          summary: 'grant a prior approval of a kind the covenant defines, for a case and a period; recorded in the log before it counts (role approver)',
+          security: secured,
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/GrantBody' } } } },
+          responses: { '201': json({ $ref: '#/components/schemas/Approval' }, 'granted'), ...problems(400, 401, 403, 413, 415, 422, 503) },
+        },
+      },
+      '/v1/approvals/{id}/revoke': {
+        post: {
+          operationId: 'revokeApproval',
+          summary: 'revoke a prior approval: decisions made from now on no longer rely on it; recorded in the log (role approver)',
+          security: secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: (schemas.api.$defs.idParam as { properties: { id: object } }).properties.id }],
+          responses: { '200': json({ $ref: '#/components/schemas/Approval' }, 'revoked'), ...problems(400, 401, 403, 404, 409, 503) },
         },
       },
       '/v1/audit/export': {

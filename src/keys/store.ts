@@ -10,7 +10,7 @@ import { makeDir, openState, type State } from '../small-state.js';
 import lockfile from 'proper-lockfile';
 import type { Caller, Role } from '../audit/types.js';
 
-export const ROLES: readonly Role[] = ['partner', 'privacy-officer', 'auditor'];
+export const ROLES: readonly Role[] = ['partner', 'privacy-officer', 'auditor', 'approver'];
 
 export interface KeyRecord {
   readonly id: string;

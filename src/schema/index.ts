@@ -55,6 +55,8 @@ export const validateMatrixQuery: Validator = compile({ $ref: 'api.schema.json#/
 export const validateImpactBody: Validator = compile({ $ref: 'api.schema.json#/$defs/impactBody' });
 export const validateDecideQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/decideQuery' });
 export const validateInclusionQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/inclusionQuery' });
+export const validateGrantBody: Validator = compile({ $ref: 'api.schema.json#/$defs/grantBody' });
+export const validateApprovalsQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/approvalsQuery' });
 export const validateConsistencyQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/consistencyQuery' });
 
 /** The schemas as published, for the OpenAPI document. */

@@ -6,6 +6,7 @@ import type { Covenant } from '../domain/covenant.js';
 import type { Decision, RequestError } from '../domain/types.js';
 import { checkIds, decisionJson, evaluate, exchangeTime, parseRequest } from '../engine/index.js';
 import type { Caller, DecisionLog, EntryDraft } from '../audit/types.js';
+import type { Relied } from '../approvals/register.js';
 
 export interface DecisionDeps {
   readonly log: DecisionLog;
@@ -16,6 +17,8 @@ export interface DecisionDeps {
   readonly maxSkewMs: number;
   /** false: answers without receipts, as before the log was verifiable (for `npm run bench:http`'s comparison only) */
   readonly receipts?: boolean;
+  /** the approvals register: which approvals are in force for a case; none when absent */
+  readonly approvals?: { inForce(caseReference: string | undefined, t: number, now: number): readonly Relied[] };
 }
 
 export type Outcome =
@@ -132,11 +135,23 @@ export async function decideAndRecord(deps: DecisionDeps, caller: Caller, body: 
   const found = await originOf(deps.log, checked.value);
   if (!found.ok) return refuse(deps, caller, route, { status: 422, title: 'derivedFrom names no data the provider received', errors: found.errors }, body);
   const origin = found.origin;
+  const relied = deps.approvals?.inForce(checked.value.caseReference, exchangeTime(checked.value, now), now) ?? [];
+  const approvals = relied.length > 0 ? new Set(relied.map((a) => a.kind)) : undefined;
   const id = deps.newId(now);
-  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now, { askedBy: caller, ...(origin && { origin }) }) };
+  const decision: Decision = { decisionId: id, ...evaluate(covenant, checked.value, now, { askedBy: caller, ...(origin && { origin }), ...(approvals && { approvals }) }) };
   // Buffer.from(string) allocates from Node's own pool, an ArrayBuffer, never a shared one.
   const answer = Buffer.from(decisionJson(decision), 'utf8') as Uint8Array<ArrayBuffer>;
-  const draft: EntryDraft = { kind, id, at: decision.evaluatedAt, caller, request: checked.value, ...(origin && { origin }), decision, policyVersion: decision.policyVersion };
+  const draft: EntryDraft = {
+    kind,
+    id,
+    at: decision.evaluatedAt,
+    caller,
+    request: checked.value,
+    ...(origin && { origin }),
+    ...(relied.length > 0 && { approvals: relied }),
+    decision,
+    policyVersion: decision.policyVersion,
+  };
   try {
     if (deps.receipts === false) {
       await deps.log.append(draft, answer);

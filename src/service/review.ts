@@ -47,7 +47,10 @@ export class VersionCache {
 export function reevaluate(covenant: Covenant, entry: Decided): Evaluation | { error: string } {
   const checked = checkRequest(covenant, entry.request);
   if (!checked.ok) return { error: checked.error.errors.map((e) => `${e.path}: ${e.message}`).join('; ') };
-  return evaluate(covenant, checked.value, Date.parse(entry.decision.evaluatedAt), { askedBy: entry.caller, ...(entry.origin && { origin: entry.origin }) });
+  // With the approvals the decision relied on, as they stood then: a later revocation does not
+  // change what was decided, and a later grant does not either.
+  const approvals = entry.approvals && new Set(entry.approvals.map((a) => a.kind));
+  return evaluate(covenant, checked.value, Date.parse(entry.decision.evaluatedAt), { askedBy: entry.caller, ...(entry.origin && { origin: entry.origin }), ...(approvals && { approvals }) });
 }
 
 const essence = (d: Pick<Evaluation, 'decision' | 'categories' | 'obligations'>): { decision: Effect; categories: readonly CategoryDecision[]; obligations: readonly Obligation[] } => ({

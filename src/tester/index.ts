@@ -37,12 +37,14 @@ interface RawTest {
   caller?: AskedBy;
   /** where the data came from, as the service would find it for a request with `derivedFrom` */
   origin?: Origin;
+  /** the approval kinds in force for the request's case, as the service's register would give them */
+  approvals?: Id[];
   rules?: Id[];
 }
 
 export function runTests(covenant: Covenant, documents: readonly ParsedDocument[], now: number): TestRun {
   const diagnostics: Diagnostic[] = [];
-  const pending: { test: TestCase; request: Parameters<typeof evaluate>[1]; askedBy: AskedBy; origin?: Origin }[] = [];
+  const pending: { test: TestCase; request: Parameters<typeof evaluate>[1]; askedBy: AskedBy; origin?: Origin; approvals?: ReadonlySet<Id> }[] = [];
   for (const doc of documents) {
     const errors = validateTestFile(doc.value);
     for (const e of errors) diagnostics.push(diagnostic('error', 'schema', e.message, { doc, path: e.segments, key: e.at === 'key' }));
@@ -58,21 +60,28 @@ export function runTests(covenant: Covenant, documents: readonly ParsedDocument[
         }
         return;
       }
+      const unknown = (t.approvals ?? []).map((k, j) => [k, j] as const).filter(([k]) => !covenant.approvals.has(k));
+      for (const [k, j] of unknown) {
+        diagnostics.push(diagnostic('error', 'unknown-reference', `test \`${t.name}\`: the covenant defines no approval kind \`${k}\``, { doc, path: ['tests', i, 'approvals', j] }));
+      }
+      if (unknown.length > 0) return;
       const pos = doc.locate(['tests', i]);
       pending.push({
         test: { file: doc.file, ...(pos && { line: pos.line }), name: t.name, expect: t.expect, rules: t.rules ?? [] },
         request: checked.value,
         askedBy: t.caller ?? {},
         ...(t.origin && { origin: t.origin }),
+        ...(t.approvals && { approvals: new Set(t.approvals) }),
       });
     });
   }
   if (diagnostics.length > 0) return { diagnostics, results: [], unexercised: [] };
 
   const exercised = new Set<Id>();
-  const results = pending.map(({ test, request, askedBy, origin }, i): TestResult => {
-    const decision = { decisionId: `test-${i + 1}`, ...evaluate(covenant, request, now, { askedBy, ...(origin && { origin }) }) };
-    const applied = new Set(decision.categories.flatMap((c) => c.rules));
+  const results = pending.map(({ test, request, askedBy, origin, approvals }, i): TestResult => {
+    const decision = { decisionId: `test-${i + 1}`, ...evaluate(covenant, request, now, { askedBy, ...(origin && { origin }), ...(approvals && { approvals }) }) };
+    // a rule waiting for an approval did not apply
+    const applied = new Set(decision.categories.flatMap((c) => (c.decision === 'deny' && c.reason === 'approval-required' ? [] : c.rules)));
     applied.forEach((id) => exercised.add(id));
     const missingRules = test.rules.filter((id) => !applied.has(id));
     return { ...test, passed: decision.decision === test.expect && missingRules.length === 0, decision, missingRules };

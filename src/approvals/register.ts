@@ -1,0 +1,93 @@
+// The approvals register: prior approvals granted for a case (an officier van justitie's consent,
+// a review committee's advice), each for a period and revocable. Rules and legal bases that
+// `require` a kind permit only while one is in force for the request's case. Every grant and
+// revocation is first an entry of the decision log (the service writes it before this file), so
+// the log holds each before any decision relies on it, and a decision records the approvals it
+// relied on, so that replay evaluates with them as they stood.
+import { openState, type State } from '../small-state.js';
+
+export interface Approval {
+  /** a ULID, also the id of the log entry that granted it */
+  readonly id: string;
+  readonly kind: string;
+  readonly caseReference: string;
+  /** inclusive bounds on the exchange's time, ISO 8601 */
+  readonly validFrom: string;
+  readonly validUntil: string;
+  readonly grantedAt: string;
+  /** the id of the key that granted it */
+  readonly grantedBy: string;
+  readonly note?: string;
+  readonly revokedAt?: string;
+  readonly revokedBy?: string;
+}
+
+/** An approval a decision relied on, as its entry records it. */
+export interface Relied {
+  readonly id: string;
+  readonly kind: string;
+}
+
+interface Data {
+  approvals: Approval[];
+}
+
+export class ApprovalRegister {
+  /** the approvals of each case reference, rebuilt on every change: decisions look up by case */
+  private byCase = new Map<string, Approval[]>();
+
+  private constructor(private readonly state: State<Data>) {
+    this.reindex();
+  }
+
+  static async open(path: string): Promise<ApprovalRegister> {
+    return new ApprovalRegister(await openState<Data>(path, { approvals: [] }));
+  }
+
+  /** Newest first, optionally of one case and kind. */
+  list(filter: { readonly caseReference?: string; readonly kind?: string } = {}): readonly Approval[] {
+    const all = filter.caseReference === undefined ? this.state.data.approvals : (this.byCase.get(filter.caseReference) ?? []);
+    return all.filter((a) => filter.kind === undefined || a.kind === filter.kind).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  }
+
+  get(id: string): Approval | undefined {
+    return this.state.data.approvals.find((a) => a.id === id);
+  }
+
+  /**
+   * The approvals in force for `caseReference` for an exchange at `t`, decided at `now`: within
+   * their period at t, not revoked by now. In id order, so that decisions record them alike.
+   */
+  inForce(caseReference: string | undefined, t: number, now: number): Relied[] {
+    if (caseReference === undefined) return [];
+    const out: Relied[] = [];
+    for (const a of this.byCase.get(caseReference) ?? []) {
+      if (Date.parse(a.validFrom) <= t && t <= Date.parse(a.validUntil) && (a.revokedAt === undefined || Date.parse(a.revokedAt) > now)) out.push({ id: a.id, kind: a.kind });
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async add(approval: Approval): Promise<void> {
+    await this.state.update((d) => void d.approvals.push(approval));
+    this.reindex();
+  }
+
+  async revoke(id: string, at: string, by: string): Promise<Approval | undefined> {
+    let revoked: Approval | undefined;
+    await this.state.update((d) => {
+      const i = d.approvals.findIndex((a) => a.id === id);
+      const a = d.approvals[i];
+      if (!a || a.revokedAt !== undefined) return;
+      revoked = { ...a, revokedAt: at, revokedBy: by };
+      d.approvals[i] = revoked;
+    });
+    this.reindex();
+    return revoked;
+  }
+
+  private reindex(): void {
+    const byCase = new Map<string, Approval[]>();
+    for (const a of this.state.data.approvals) byCase.set(a.caseReference, [...(byCase.get(a.caseReference) ?? []), a]);
+    this.byCase = byCase;
+  }
+}
