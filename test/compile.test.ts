@@ -198,3 +198,25 @@ describe('policyVersion', () => {
     expect(a).not.toBe(c);
   });
 });
+
+describe('approvals in rule files', () => {
+  it('refuses an approval kind nobody declared and `requires` on a deny rule, at file:line:col, with a suggestion', () => {
+    const policies = doc('policies/p.yaml', stringify({ ...basePolicies, approvals: [{ id: 'ovj', name: 'OvJ' }] }));
+    const rules = doc(
+      'rules/r.yaml',
+      ['rules:', '  - id: p1', '    effect: permit', '    requires: [ovk]', '  - id: d1', '    effect: deny', '    requires: [ovj]', ''].join('\n'),
+    );
+    const { covenant, diagnostics } = compileCovenant([policies, rules]);
+    expect(covenant).toBeUndefined();
+    expect(diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', code: 'unknown-reference', file: 'rules/r.yaml', line: 4, column: 16, message: 'unknown approval kind `ovk`; did you mean `ovj`?' }));
+    expect(diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', code: 'requires-on-deny', file: 'rules/r.yaml', line: 7, message: 'rule `d1` is a deny: only a permit rule can require an approval' }));
+  });
+
+  it('refuses an approval kind declared twice, and an empty `requires`', () => {
+    const policies = doc('policies/p.yaml', stringify({ ...basePolicies, approvals: [{ id: 'ovj' }, { id: 'ovj' }] }));
+    const rules = doc('rules/r.yaml', stringify({ rules: [{ id: 'p1', effect: 'permit', requires: [] }] }));
+    const { diagnostics } = compileCovenant([policies, rules]);
+    expect(diagnostics).toContainEqual(expect.objectContaining({ code: 'duplicate-id', message: expect.stringMatching(/^approval kind `ovj` is defined twice/) }));
+    expect(diagnostics).toContainEqual(expect.objectContaining({ code: 'schema', path: '/rules/0/requires' }));
+  });
+});

@@ -392,3 +392,62 @@ describe('shared verdicts', () => {
     }
   });
 });
+
+describe('prior approvals (an extension of 2.2)', () => {
+  const policies = {
+    ...basePolicies,
+    approvals: [{ id: 'ovj', name: { nl: 'Toestemming van de officier van justitie', en: "Public prosecutor's consent" }, citation: 'Art. 19 lid 1 Wpg' }],
+  };
+  const decideWith = (rules: unknown[], kinds: string[], request: Record<string, unknown> = { ...baseRequest, caseReference: 'Z-1' }, p: Record<string, unknown> = policies): Decision => {
+    const covenant = mustCompile(doc('policies/p.json', p), doc('rules/r.json', { rules }));
+    const result = decide(covenant, request, { now: NOW, decisionId: 'd1' }, { approvals: new Set(kinds) });
+    if (!result.ok) throw new Error(JSON.stringify(result.error));
+    return result.value;
+  };
+
+  it('holds a permit rule back until its approval is granted, and says which, for which case, in Dutch and English', () => {
+    const denied = decideWith([permit({ requires: ['ovj'] })], []);
+    expect(denied.categories).toEqual([{ category: 'fiscal.income', decision: 'deny', rules: ['p1'], reason: 'approval-required' }]);
+    expect(denied.reasons).toEqual([
+      {
+        code: 'approval-required',
+        approvals: ['ovj'],
+        rule: 'p1',
+        citation: 'Art. 1',
+        category: 'fiscal.income',
+        message: {
+          nl: 'Art. 1 staat pas na Toestemming van de officier van justitie (ovj) (Art. 19 lid 1 Wpg) toe dat a fiscal.income verstrekt aan b; voor zaak Z-1 is die op 2025-03-01T10:00:00.000Z (opgegeven als 2025-03-01T10:00:00Z) niet van kracht.',
+          en: "Art. 1 permits a to provide fiscal.income to b only after Public prosecutor's consent (ovj) (Art. 19 lid 1 Wpg); none is in force for case Z-1 at 2025-03-01T10:00:00.000Z (given as 2025-03-01T10:00:00Z).",
+        },
+      },
+    ]);
+    expect(decideWith([permit({ requires: ['ovj'] })], ['ovj']).decision).toBe('permit');
+    // another permit rule that needs nothing permits meanwhile; a deny still overrides
+    expect(decideWith([permit({ requires: ['ovj'] }), permit({ id: 'p2' })], []).categories[0]).toMatchObject({ decision: 'permit', rules: ['p2'] });
+    expect(decideWith([permit({ requires: ['ovj'] }), deny()], ['ovj']).categories[0]).toMatchObject({ decision: 'deny', reason: 'denied-by-rule' });
+  });
+
+  it('makes a legal basis that requires an approval fail at request level without it', () => {
+    const p = { ...policies, legalBases: [{ ...basePolicies.legalBases[0], requires: ['ovj'] }] };
+    const denied = decideWith([permit()], [], { ...baseRequest }, p);
+    expect(denied.categories[0]).toMatchObject({ decision: 'deny', reason: 'approval-required', rules: [] });
+    expect(denied.reasons).toEqual([
+      {
+        code: 'approval-required',
+        approvals: ['ovj'],
+        message: {
+          nl: 'De grondslag lb (Wet X art. 1) vereist vooraf Toestemming van de officier van justitie (ovj) (Art. 19 lid 1 Wpg); het verzoek noemt geen zaak (caseReference) waarvoor die verleend kan zijn.',
+          en: "Legal basis lb (Wet X art. 1) requires Public prosecutor's consent (ovj) (Art. 19 lid 1 Wpg) first; the request names no case (caseReference) it could be granted for.",
+        },
+      },
+    ]);
+    expect(decideWith([permit()], ['ovj'], { ...baseRequest, caseReference: 'Z-1' }, p).decision).toBe('permit');
+  });
+
+  it('names a missing approval among a near miss\'s misses', () => {
+    const d = decideWith([permit({ requires: ['ovj'], recipients: ['c'] })], []);
+    expect(d.categories[0]).toMatchObject({ reason: 'no-permitting-rule' });
+    expect(d.nearMisses[0]?.misses.map((m) => m.field)).toEqual(['recipient', 'approvals']);
+    expect(d.nearMisses[0]?.misses[1]?.message.en).toBe("Art. 1 requires Public prosecutor's consent (ovj) first; none is in force for case Z-1.");
+  });
+});

@@ -102,10 +102,52 @@ describe('the covenant matrix', () => {
     expect(child?.names).toEqual({ provider: 'Alpha', recipient: 'b', category: { nl: 'Cee', en: 'See' } });
     // for u.v both rules apply in one decision (obligations merged); for u only p1: never merged across the two
     expect(child?.ways).toEqual([
-      { legalBasis: 'lb', purposes: ['u'], rules: ['p1'], obligations: [{ type: 'retention', days: 30 }], conditional: false, conditions: [] },
-      { legalBasis: 'lb', purposes: ['u.v'], rules: ['p1', 'p2'], obligations: [{ type: 'retention', days: 30 }], conditional: false, conditions: [] },
+      { legalBasis: 'lb', purposes: ['u'], rules: ['p1'], obligations: [{ type: 'retention', days: 30 }], conditional: false, conditions: [], approvals: [] },
+      { legalBasis: 'lb', purposes: ['u.v'], rules: ['p1', 'p2'], obligations: [{ type: 'retention', days: 30 }], conditional: false, conditions: [], approvals: [] },
     ]);
-    expect(m.rows.find((r) => r.category === 'x.d')?.ways).toEqual([{ legalBasis: 'lb', purposes: ['u.v'], rules: ['p2'], obligations: [{ type: 'retention', days: 90 }], conditional: false, conditions: [] }]);
+    expect(m.rows.find((r) => r.category === 'x.d')?.ways).toEqual([{ legalBasis: 'lb', purposes: ['u.v'], rules: ['p2'], obligations: [{ type: 'retention', days: 90 }], conditional: false, conditions: [], approvals: [] }]);
+  });
+
+  it('shows what approvals a way needs: the legal basis\'s for every way, a rule\'s as its condition; with them granted it permits, as decide does', () => {
+    const c = mustCompile(
+      doc('policies/p.json', {
+        covenant: { id: 'm' },
+        partners: [{ id: 'a' }, { id: 'b' }],
+        dataCategories: [{ id: 'x' }, { id: 'y' }],
+        purposes: [{ id: 'u' }],
+        approvals: [{ id: 'ovj' }, { id: 'cie' }],
+        legalBases: [
+          { id: 'lb', citation: 'X', providers: ['a'], categories: ['x', 'y'], requires: ['ovj'] },
+          { id: 'free', citation: 'Y', providers: ['a'], categories: ['y'] },
+        ],
+      }),
+      doc('rules/r.json', {
+        rules: [
+          { id: 'px', citation: 'c', effect: 'permit', categories: ['x'] },
+          { id: 'py', citation: 'c', effect: 'permit', categories: ['y'], requires: ['cie'] },
+        ],
+      }),
+    );
+    const at = Date.parse('2025-01-01T00:00:00Z');
+    const m = buildMatrix(c, at);
+    const x = m.rows.find((r) => r.category === 'x');
+    expect(x).toMatchObject({ conditional: true, ways: [{ legalBasis: 'lb', approvals: ['ovj'], conditions: [], conditional: true }] });
+    const y = m.rows.find((r) => r.category === 'y');
+    expect(y?.ways).toEqual([
+      expect.objectContaining({ legalBasis: 'free', approvals: [], conditions: [{ rule: 'py', effect: 'permit', when: null, requires: ['cie'] }], conditional: true }),
+      expect.objectContaining({ legalBasis: 'lb', approvals: ['ovj'], conditions: [{ rule: 'py', effect: 'permit', when: null, requires: ['cie'] }], conditional: true }),
+    ]);
+    expect(renderMatrix(m, 'md')).toMatch(/lb for u after approval ovj: none.*py \(permit\) after approval cie/);
+    const request = (category: string, legalBasis: string) => ({ provider: 'a', recipient: 'b', dataCategories: [category], purpose: 'u', legalBasis });
+    const run = (category: string, legalBasis: string, kinds: string[]) => {
+      const checked = checkRequest(c, request(category, legalBasis));
+      if (!checked.ok) throw new Error('bad request');
+      return evaluate(c, checked.value, at, { approvals: new Set(kinds) }).decision;
+    };
+    for (const [category, lb] of [['x', 'lb'], ['y', 'lb'], ['y', 'free']] as const) {
+      expect(run(category, lb, ['ovj', 'cie'])).toBe('permit');
+      expect(run(category, lb, [])).toBe('deny');
+    }
   });
 
   it('renders as Markdown, CSV and HTML with one line per row', () => {

@@ -151,7 +151,7 @@ export function evaluate(c: Covenant, r: CheckedRequest, now: number, options: E
 
   const verdict = verdictOf(c, r, lb, failures, categories, t, approvals);
   const misses: NearMiss[] =
-    options.explain === false || verdict.unpermitted.length === 0 ? [] : verdict.unpermitted.flatMap((category) => nearMisses(c, r, category, t, facts, whenOf));
+    options.explain === false || verdict.unpermitted.length === 0 ? [] : verdict.unpermitted.flatMap((category) => nearMisses(c, r, category, t, facts, whenOf, approvals));
   return {
     decision: verdict.decision,
     categories: verdict.categories,

@@ -9,11 +9,14 @@ import { mergeObligations } from './obligations.js';
 import { stringify } from 'csv-stringify/sync';
 import { nameBesideId, printable } from '../domain/text.js';
 
-/** A `when` clause or deny rule that a permitted exchange depends on. */
+/** A `when` clause, a deny rule or approvals that a permitted exchange depends on. */
 export interface MatrixCondition {
   rule: Id;
   effect: 'permit' | 'deny';
+  /** the clause as written; null for a permit rule that has none and requires approvals */
   when: unknown;
+  /** the approval kinds the permit rule requires for the request's case */
+  requires?: Id[];
 }
 
 /**
@@ -25,10 +28,12 @@ export interface MatrixWay {
   purposes: Id[];
   /** the permit rules that apply */
   rules: Id[];
-  /** as a decision made this way carries them (CONTRACT 2.2(6)), every permit rule's `when` holding */
+  /** as a decision made this way carries them (CONTRACT 2.2(6)), every permit rule's `when` holding and its approvals granted */
   obligations: Obligation[];
   conditional: boolean;
   conditions: MatrixCondition[];
+  /** the approval kinds the legal basis requires for the request's case, whichever rule permits */
+  approvals: Id[];
 }
 
 export interface MatrixRow {
@@ -40,7 +45,7 @@ export interface MatrixRow {
   purposes: Id[];
   legalBases: Id[];
   rules: Id[];
-  /** true when no way permits regardless of the request's other facts: a `when` must hold, or a deny's must not */
+  /** true when no way permits regardless of the request's other facts: a `when` must hold, a deny's must not, or an approval must be granted */
   conditional: boolean;
   /** the conditions of every way */
   conditions: MatrixCondition[];
@@ -113,15 +118,17 @@ function decidePoint(c: Covenant, at: number, p: Point): WayAt | undefined {
   // A deny without `when` always applies; one with `when` may (one that cannot be evaluated does).
   if (permits.length === 0 || denies.some((d) => !d.when)) return undefined;
   const conditions: MatrixCondition[] = [
-    ...permits.filter((r) => r.when).map((r) => ({ rule: r.id, effect: 'permit' as const, when: r.when?.source })),
+    ...permits.filter((r) => r.when || r.requires).map((r) => ({ rule: r.id, effect: 'permit' as const, when: r.when?.source ?? null, ...(r.requires && { requires: [...r.requires] }) })),
     ...denies.map((d) => ({ rule: d.id, effect: 'deny' as const, when: d.when?.source })),
   ];
+  const approvals = [...(c.legalBases.get(p.lb)?.requires ?? [])];
   return {
     legalBasis: p.lb,
     rules: permits.map((r) => r.id),
     obligations: mergeObligations(permits.flatMap((r) => r.obligations)),
-    conditional: denies.length > 0 || permits.every((r) => r.when),
+    conditional: denies.length > 0 || approvals.length > 0 || permits.every((r) => r.when || r.requires),
     conditions,
+    approvals,
   };
 }
 
@@ -153,7 +160,7 @@ function addWay(c: Covenant, rows: Map<string, MatrixRow>, t: { provider: Id; re
   for (const cond of way.conditions) if (!row.conditions.some((x) => x.rule === cond.rule)) row.conditions.push(cond);
   if (!way.conditional) row.conditional = false;
   // Purposes that lead to the same rules, obligations and conditions on one basis are one way.
-  const same = row.ways.find((w) => w.legalBasis === way.legalBasis && sameJson(w.rules, way.rules) && sameJson(w.conditions, way.conditions) && sameJson(w.obligations, way.obligations));
+  const same = row.ways.find((w) => w.legalBasis === way.legalBasis && sameJson(w.rules, way.rules) && sameJson(w.conditions, way.conditions) && sameJson(w.obligations, way.obligations) && sameJson(w.approvals, way.approvals));
   if (!same) row.ways.push({ ...way, purposes: [purpose] });
   else {
     add(same.purposes, purpose);
@@ -162,6 +169,9 @@ function addWay(c: Covenant, rows: Map<string, MatrixRow>, t: { provider: Id; re
 }
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+const conditionText = (x: MatrixCondition): string =>
+  [`${x.rule} (${x.effect})`, ...(x.when === null || x.when === undefined ? [] : [`when ${JSON.stringify(x.when)}`]), ...(x.requires ? [`after approval ${x.requires.join(', ')}`] : [])].join(' ');
 
 export type MatrixFormat = 'json' | 'md' | 'csv' | 'html';
 
@@ -179,8 +189,10 @@ export function renderMatrix(m: Matrix, format: MatrixFormat): string {
     r.legalBases.join(' '),
     r.rules.join(' '),
     r.conditional ? 'yes' : 'no',
-    r.ways.map((w) => `${w.legalBasis} for ${w.purposes.join(' ')}: ${w.obligations.length === 0 ? 'none' : w.obligations.map(obligation).join(', ')}`).join('; '),
-    r.conditions.map((x) => `${x.rule} (${x.effect}) when ${JSON.stringify(x.when)}`).join('; '),
+    r.ways
+      .map((w) => `${w.legalBasis} for ${w.purposes.join(' ')}${w.approvals.length > 0 ? ` after approval ${w.approvals.join(', ')}` : ''}: ${w.obligations.length === 0 ? 'none' : w.obligations.map(obligation).join(', ')}`)
+      .join('; '),
+    r.conditions.map(conditionText).join('; '),
   ];
   // CRLF records, as RFC 4180 has them; a field with any line break is quoted.
   // Ids and names come from rule files: formulas are neutralised in CSV, and Markdown, which passes

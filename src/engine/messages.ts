@@ -175,6 +175,13 @@ export const missMessage = {
       en: `${citation} would permit this if ${nounEn} were ${some('en')}; the request names ${clip(say(actual, 'en'))}.`,
     };
   },
+  /** Approvals a permit rule requires that the request's case lacks. */
+  approvals(c: Covenant, citation: string, missing: readonly Id[], caseReference: string | undefined): LocalizedText {
+    const kinds = (lang: Lang): string => missing.map((id) => clip(named(c.approvals, id, lang))).join(lang === 'nl' ? ' en ' : ' and ');
+    return caseReference === undefined
+      ? { nl: `${citation} vereist vooraf ${kinds('nl')} voor de zaak; het verzoek noemt geen zaak (caseReference).`, en: `${citation} requires ${kinds('en')} for the case first; the request names no case (caseReference).` }
+      : { nl: `${citation} vereist vooraf ${kinds('nl')}; voor zaak ${clip(caseReference)} is die niet van kracht.`, en: `${citation} requires ${kinds('en')} first; none is in force for case ${clip(caseReference)}.` };
+  },
   /**
    * A `when` leaf that did not hold, as two sentences a reader can act on: what the request gave
    * (or that it gave nothing) and what the article asks, in grammatical Dutch and English.

@@ -6,6 +6,7 @@ import { explainCondition, type ConditionOutcome, type Facts } from '../conditio
 import { covers } from '../compile/source.js';
 import { within } from '../compile/time.js';
 import { missMessage } from './messages.js';
+import { missingApprovals } from './approvals.js';
 
 /** How many near misses to show per category. */
 const SHOW = 3;
@@ -23,6 +24,7 @@ export function nearMisses(
   t: number,
   facts: Facts,
   whenOf: (rule: Rule) => ConditionOutcome,
+  approvals: ReadonlySet<Id> = new Set(),
 ): NearMiss[] {
   const best: Scored[] = [];
   for (const candidate of c.index.nearCandidates(r.provider, r.recipient, r.legalBasis, r.purpose, category)) {
@@ -35,18 +37,19 @@ export function nearMisses(
     const fixed = fixedOf(c, candidate, r, category);
     const basis = basisMiss(c, fixed, r, t);
     if (basis === null) continue;
-    const entry = { candidate, fixed, basis, score: misses + Number(rule.when !== undefined && whenOf(rule) !== 'holds') };
+    const lacking = missingApprovals(rule.requires, approvals);
+    const entry = { candidate, fixed, basis, lacking, score: misses + Number(rule.when !== undefined && whenOf(rule) !== 'holds') + Number(lacking.length > 0) };
     if (entry.score === 0 || (worst && !before(entry, worst))) continue;
     const at = best.findIndex((b) => before(entry, b));
     best.splice(at === -1 ? best.length : at, 0, entry);
     if (best.length > SHOW) best.pop();
   }
-  return best.map(({ candidate, fixed, basis }) => ({
-    category,
-    rule: candidate.rule.id,
-    citation: candidate.rule.citation,
-    misses: missesOf(candidate.rule, fixed, basis, facts, whenOf),
-  }));
+  return best.map(({ candidate, fixed, basis, lacking }) => {
+    const misses = missesOf(candidate.rule, fixed, basis, facts, whenOf);
+    const approvalMiss: Miss[] =
+      lacking.length === 0 ? [] : [{ field: 'approvals', expected: lacking, actual: [...approvals].sort(), message: missMessage.approvals(c, candidate.rule.citation, lacking, r.caseReference) }];
+    return { category, rule: candidate.rule.id, citation: candidate.rule.citation, misses: approvalMiss.length === 0 ? misses : [...misses, ...approvalMiss] };
+  });
 }
 
 /**
@@ -63,7 +66,7 @@ function basisMiss(c: Covenant, fixed: Fixed, r: CheckedRequest, t: number): Mis
   return Object.freeze({ field: 'legalBasis', expected: Object.freeze(now), actual: r.legalBasis, message: Object.freeze(missMessage.field(c, citation, 'legalBasis', now, r.legalBasis)) });
 }
 
-type Scored = { readonly candidate: ScoredRule; readonly fixed: Fixed; readonly basis: Miss | undefined; readonly score: number };
+type Scored = { readonly candidate: ScoredRule; readonly fixed: Fixed; readonly basis: Miss | undefined; readonly lacking: readonly Id[]; readonly score: number };
 
 /** Closer first; among equally close rules, the one written first. */
 const before = (a: Scored, b: Scored): boolean => a.score < b.score || (a.score === b.score && a.candidate.rule.order < b.candidate.rule.order);

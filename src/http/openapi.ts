@@ -39,7 +39,11 @@ const listParams = queryParams('listQuery');
 
 const ids = { type: 'array', items: { type: 'string' } } as const;
 const name = { oneOf: [{ type: 'string' }, { type: 'object', required: ['nl', 'en'], properties: { nl: { type: 'string' }, en: { type: 'string' } } }] } as const;
-const condition = { type: 'object', required: ['rule', 'effect', 'when'], properties: { rule: { type: 'string' }, effect: { enum: ['permit', 'deny'] }, when: { description: 'the `when` clause as written' } } } as const;
+const condition = {
+  type: 'object',
+  required: ['rule', 'effect', 'when'],
+  properties: { rule: { type: 'string' }, effect: { enum: ['permit', 'deny'] }, when: { description: 'the `when` clause as written; null when the permit rule has none and requires approvals' }, requires: { ...ids, description: 'the approval kinds the permit rule requires for the case' } },
+} as const;
 /** One row per permitted (provider, recipient, category); each way a legal basis with the purposes it permits for and what a decision made that way carries. */
 const matrixRow = {
   type: 'object',
@@ -58,8 +62,16 @@ const matrixRow = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['legalBasis', 'purposes', 'rules', 'obligations', 'conditional', 'conditions'],
-        properties: { legalBasis: { type: 'string' }, purposes: ids, rules: ids, obligations: { type: 'array', items: { type: 'object' } }, conditional: { type: 'boolean' }, conditions: { type: 'array', items: condition } },
+        required: ['legalBasis', 'purposes', 'rules', 'obligations', 'conditional', 'conditions', 'approvals'],
+        properties: {
+          legalBasis: { type: 'string' },
+          purposes: ids,
+          rules: ids,
+          obligations: { type: 'array', items: { type: 'object' } },
+          conditional: { type: 'boolean' },
+          conditions: { type: 'array', items: condition },
+          approvals: { ...ids, description: 'the approval kinds the legal basis requires for the case' },
+        },
       },
     },
   },

@@ -526,8 +526,10 @@ export interface components {
                 rule: string;
                 /** @enum {unknown} */
                 effect: "permit" | "deny";
-                /** @description the `when` clause as written */
+                /** @description the `when` clause as written; null when the permit rule has none and requires approvals */
                 when: unknown;
+                /** @description the approval kinds the permit rule requires for the case */
+                requires?: string[];
             }[];
             ways: {
                 legalBasis: string;
@@ -539,9 +541,13 @@ export interface components {
                     rule: string;
                     /** @enum {unknown} */
                     effect: "permit" | "deny";
-                    /** @description the `when` clause as written */
+                    /** @description the `when` clause as written; null when the permit rule has none and requires approvals */
                     when: unknown;
+                    /** @description the approval kinds the permit rule requires for the case */
+                    requires?: string[];
                 }[];
+                /** @description the approval kinds the legal basis requires for the case */
+                approvals: string[];
             }[];
         };
         ValidateBody: {
