@@ -2,6 +2,7 @@
 // period, in the log before they count, relied on by decisions and recorded with them, revocable,
 // and replayed as they stood.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, cliAsync } from './helpers.js';
 import { testServer, type TestServer } from './server-helpers.js';
 
 // Art. 19 Wpg needs the competent authority's consent (the example covenant's `bevoegd-gezag`).
@@ -78,5 +79,38 @@ describe('prior approvals', () => {
     expect((await grant({ kind: 'bevoegd-gezag', caseReference: 'X', validUntil: inAYear, extra: 1 })).status).toBe(400);
     expect((await s.call('POST', '/v1/approvals/01ARZ3NDEKTSV4RRFFQ69G5FAV/revoke', { key: s.keys.approver })).status).toBe(404);
     expect((await s.call('GET', '/v1/approvals', { key: s.keys.fiod })).status).toBe(403);
+  });
+
+  it('are granted, listed and revoked with `covenant approvals` against the service, the key from the environment', async () => {
+    const env = { COVENANT_API_KEY: s.keys.approver ?? '' };
+    const granted = await cliAsync(['approvals', 'grant', '--url', s.url, '--kind', 'bevoegd-gezag', '--case', 'NSOC-CLI', '--until', inAYear, '--note', 'OvJ 2026/7'], { env });
+    expect(granted.stderr).toBe('');
+    expect(granted.status).toBe(0);
+    const approval = JSON.parse(granted.stdout) as { id: string; caseReference: string };
+    expect(approval.caseReference).toBe('NSOC-CLI');
+    expect((await decide('NSOC-CLI')).body.decision).toBe('permit');
+    const listed = await cliAsync(['approvals', 'list', '--url', s.url, '--case', 'NSOC-CLI'], { env });
+    expect(listed.stdout).toMatch(new RegExp(`^${approval.id}  bevoegd-gezag  case NSOC-CLI  `));
+    const revoked = await cliAsync(['approvals', 'revoke', approval.id, '--url', s.url], { env });
+    expect(revoked.status).toBe(0);
+    expect((await decide('NSOC-CLI')).body.decision).toBe('deny');
+    // refused by the service: exit 1, with its reasons; bad arguments: exit 2
+    const again = await cliAsync(['approvals', 'revoke', approval.id, '--url', s.url], { env });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/409 already revoked/);
+    const partner = await cliAsync(['approvals', 'grant', '--url', s.url, '--kind', 'bevoegd-gezag', '--case', 'X', '--until', inAYear], { env: { COVENANT_API_KEY: s.keys.fiod ?? '' } });
+    expect(partner.status).toBe(1);
+    expect(partner.stderr).toMatch(/403 forbidden/);
+    expect((await cliAsync(['approvals', 'grant', '--url', s.url, '--kind', 'bevoegd-gezag'], { env })).status).toBe(2);
+    expect((await cliAsync(['approvals', 'list'], { env })).status).toBe(2);
+  });
+
+  it('can be assumed by `covenant decide --approvals` for a what-if, and only of kinds the covenant defines', () => {
+    const request = JSON.stringify({ ...exchange, caseReference: 'Z-9' });
+    expect(JSON.parse(cli(['decide'], { input: request }).stdout).decision).toBe('deny');
+    expect(JSON.parse(cli(['decide', '--approvals', 'bevoegd-gezag'], { input: request }).stdout).decision).toBe('permit');
+    const unknown = cli(['decide', '--approvals', 'nope'], { input: request });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/`nope`, which the covenant does not define as approval kinds/);
   });
 });

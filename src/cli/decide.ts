@@ -10,7 +10,7 @@ import { Exit, type ExitCode, type Io } from './io.js';
 import { flagTime, folders, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
-export async function decideCommand(file: string | undefined, flags: FolderFlags & { at?: string; unit?: string; function?: string }, io: Io): Promise<ExitCode> {
+export async function decideCommand(file: string | undefined, flags: FolderFlags & { at?: string; unit?: string; function?: string; approvals?: string }, io: Io): Promise<ExitCode> {
   let at: number | undefined;
   if (flags.at !== undefined) {
     at = flagTime(flags.at);
@@ -48,7 +48,14 @@ export async function decideCommand(file: string | undefined, flags: FolderFlags
     return Exit.invalid;
   }
   const askedBy = { ...(flags.unit !== undefined && { unit: flags.unit }), ...(flags.function !== undefined && { function: flags.function }) };
-  const result = decide(loaded.covenant, request, { now: io.now(), decisionId: ulid() }, { askedBy });
+  const kinds = (flags.approvals ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const defined = loaded.covenant.approvals;
+  const unknown = kinds.filter((k) => !defined.has(k));
+  if (unknown.length > 0) {
+    io.stderr(`error: --approvals names ${unknown.map((k) => `\`${k}\``).join(', ')}, which the covenant does not define as approval kinds\n`);
+    return Exit.invalid;
+  }
+  const result = decide(loaded.covenant, request, { now: io.now(), decisionId: ulid() }, { askedBy, ...(kinds.length > 0 && { approvals: new Set(kinds) }) });
   if (!result.ok) {
     const kind = result.error.kind === 'malformed' ? 'malformed request' : 'request names what the covenant does not define';
     for (const e of result.error.errors) {

@@ -14,6 +14,9 @@ const auditVerify: typeof import('./audit.js').auditVerify = async (...a) => (aw
 const review = (): Promise<typeof import('./review.js')> => import('./review.js');
 const verifyReceiptCommand: typeof import('./receipts.js').verifyReceiptCommand = async (...a) => (await import('./receipts.js')).verifyReceiptCommand(...a);
 const witnessCommand: typeof import('./witness.js').witnessCommand = async (...a) => (await import('./witness.js')).witnessCommand(...a);
+const approvalsGrant: typeof import('./approvals.js').approvalsGrant = async (...a) => (await import('./approvals.js')).approvalsGrant(...a);
+const approvalsList: typeof import('./approvals.js').approvalsList = async (...a) => (await import('./approvals.js')).approvalsList(...a);
+const approvalsRevoke: typeof import('./approvals.js').approvalsRevoke = async (...a) => (await import('./approvals.js')).approvalsRevoke(...a);
 const logKeyInit: typeof import('./log-key.js').logKeyInit = async (...a) => (await import('./log-key.js')).logKeyInit(...a);
 const auditExport: typeof import('./review.js').auditExport = async (...a) => (await review()).auditExport(...a);
 const auditReplay: typeof import('./review.js').auditReplay = async (...a) => (await review()).auditReplay(...a);
@@ -63,6 +66,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--at <iso>', 'time of the exchange when the request names no requestedAt')
     .option('--unit <unit>', 'decide as asked from this unit within the partner (the `unit` fact)')
     .option('--function <function>', 'decide as asked by this function within the partner (the `function` fact)')
+    .option('--approvals <kinds>', 'decide as if these approval kinds (comma-separated) were in force for the request\'s case')
     .action(async (file: string | undefined, opts) => {
       status = await decideCommand(file, opts, io);
     });
@@ -127,6 +131,29 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .action(async (opts) => {
       status = await witnessCommand(opts, io);
     });
+
+  const approvals = program.command('approvals').description('prior approvals for a case (e.g. the competent authority\'s consent): grant, list, revoke, through the service');
+  const serviceOptions = (cmd: Command): Command =>
+    cmd.option('--url <url>', 'the service that keeps the register, e.g. https://covenant.example').option('--api-key-file <file>', 'an API key of the service (or env COVENANT_API_KEY); role approver to grant or revoke');
+  serviceOptions(approvals.command('grant').description('grant an approval of a kind the covenant defines, for a case and a period; prints it'))
+    .option('--kind <kind>', 'the approval kind, as the covenant\'s `approvals` defines it')
+    .option('--case <reference>', 'the case reference that requests name as caseReference')
+    .option('--until <iso>', 'the last instant of an exchange it covers')
+    .option('--from <iso>', 'the first instant of an exchange it covers (default now)')
+    .option('--note <text>', 'e.g. the reference of the approving act; recorded in the log')
+    .action(async (opts) => {
+      status = await approvalsGrant(opts, io);
+    });
+  serviceOptions(approvals.command('list').description('the approvals registered, newest first'))
+    .option('--case <reference>', 'only those for this case')
+    .option('--kind <kind>', 'only those of this kind')
+    .option('--format <format>', 'text (default) or json')
+    .action(async (opts) => {
+      status = await approvalsList(opts, io);
+    });
+  serviceOptions(approvals.command('revoke').description('revoke an approval: decisions from now on no longer rely on it').argument('<id>', 'approval id, from `approvals list`')).action(async (id: string, opts) => {
+    status = await approvalsRevoke(id, opts, io);
+  });
 
   const audit = program.command('audit').description('the decision log: verify, export, report, replay');
   const choice = (name: string, values: string[], fallback: string): Option => new Option(`--format <format>`, name).choices(values).default(fallback);
