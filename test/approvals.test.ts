@@ -61,6 +61,8 @@ describe('prior approvals', () => {
     expect(listed.body.items).toEqual([expect.objectContaining({ id: granted.body.id, revokedAt: revoked.body.revokedAt })]);
     const log = await s.call('GET', '/v1/decisions?kind=approval', { key: s.keys.auditor });
     expect(log.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['grant', 'revoke']);
+    const csv = await s.call('GET', '/v1/audit/export?format=csv', { key: s.keys.auditor });
+    expect(csv.body).toMatch(new RegExp(`,approval,[^\\n]*,"grant ${granted.body.id}: bevoegd-gezag for case NSOC-A, `));
   });
 
   it('counts only within its period, for the exchange it covers', async () => {

@@ -33,7 +33,13 @@ function csvRow(e: LogEntry): string[] {
     String(e.seq), e.kind, e.id, e.at,
     list(request.provider), list(request.recipient), list(request.dataCategories), list(request.purpose), list(request.legalBasis),
     decided?.decision ?? '',
-    decided ? [...new Set(decided.reasons.map((r) => r.code))].join(' ') : e.kind === 'refusal' ? e.errors.map((x) => `${x.path} ${x.message}`).join('; ') : '',
+    decided
+      ? [...new Set(decided.reasons.map((r) => r.code))].join(' ')
+      : e.kind === 'refusal'
+        ? e.errors.map((x) => `${x.path} ${x.message}`).join('; ')
+        : e.kind === 'approval'
+          ? `${e.action} ${e.approval.id}: ${e.approval.kind} for case ${e.approval.caseReference}, ${e.approval.validFrom} to ${e.approval.validUntil}`
+          : '',
     decided ? decided.obligations.map((o) => JSON.stringify(o)).join(' ') : '',
     'policyVersion' in e ? e.policyVersion : '',
     caller?.keyId ?? '', caller?.role ?? '', caller?.partner ?? '',
