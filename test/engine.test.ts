@@ -448,6 +448,22 @@ describe('prior approvals (an extension of 2.2)', () => {
     const d = decideWith([permit({ requires: ['ovj'], recipients: ['c'] })], []);
     expect(d.categories[0]).toMatchObject({ reason: 'no-permitting-rule' });
     expect(d.nearMisses[0]?.misses.map((m) => m.field)).toEqual(['recipient', 'approvals']);
-    expect(d.nearMisses[0]?.misses[1]?.message.en).toBe("Art. 1 requires Public prosecutor's consent (ovj) first; none is in force for case Z-1.");
+    expect(d.nearMisses[0]?.misses[1]?.message).toEqual({
+      nl: 'Art. 1 vereist vooraf Toestemming van de officier van justitie (ovj); voor zaak Z-1 is die niet van kracht.',
+      en: "Art. 1 requires Public prosecutor's consent (ovj) first; none is in force for case Z-1.",
+    });
+    const noCase = decideWith([permit({ requires: ['ovj'], recipients: ['c'] })], [], { ...baseRequest });
+    expect(noCase.nearMisses[0]?.misses[1]?.message).toEqual({
+      nl: 'Art. 1 vereist vooraf Toestemming van de officier van justitie (ovj) voor de zaak; het verzoek noemt geen zaak (caseReference).',
+      en: "Art. 1 requires Public prosecutor's consent (ovj) for the case first; the request names no case (caseReference).",
+    });
+    // the basis's and a rule's message for a request naming a case, in Dutch
+    const ruleWithCase = decideWith([permit({ requires: ['ovj'] })], []);
+    expect(ruleWithCase.reasons[0]?.message.nl).toMatch(/^Art\. 1 staat pas na Toestemming van de officier van justitie \(ovj\) \(Art\. 19 lid 1 Wpg\) toe dat a fiscal\.income verstrekt aan b; voor zaak Z-1 is die op /);
+    const p = { ...policies, legalBases: [{ ...basePolicies.legalBases[0], requires: ['ovj'] }] };
+    expect(decideWith([permit()], [], { ...baseRequest, caseReference: 'Z-1' }, p).reasons[0]?.message).toEqual({
+      nl: 'De grondslag lb (Wet X art. 1) vereist vooraf Toestemming van de officier van justitie (ovj) (Art. 19 lid 1 Wpg); voor zaak Z-1 is die op 2025-03-01T10:00:00.000Z (opgegeven als 2025-03-01T10:00:00Z) niet van kracht.',
+      en: "Legal basis lb (Wet X art. 1) requires Public prosecutor's consent (ovj) (Art. 19 lid 1 Wpg) first; none is in force for case Z-1 at 2025-03-01T10:00:00.000Z (given as 2025-03-01T10:00:00Z).",
+    });
   });
 });
