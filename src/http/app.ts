@@ -9,6 +9,7 @@ import { policyRoutes } from './routes/policy.js';
 import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/review.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { docsRoutes } from './routes/docs.js';
 import { openApiDocument } from './openapi.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', auditRoutes(deps));
   app.route('/', reviewRoutes(deps));
   app.route('/', approvalRoutes(deps));
+  app.route('/', docsRoutes(deps));
 
   app.notFound(logged(deps, (c) => {
     // Under /v1 a key comes first, as on the routes there: without one, not even a route's absence is told.

@@ -63,6 +63,7 @@ export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/v1\/approvals$/, methods: ['GET', 'POST'] },
   { path: /^\/v1\/approvals\/[^/]+\/revoke$/, methods: ['POST'] },
   { path: /^\/(healthz|readyz|openapi\.json|metrics)$/, methods: ['GET'] },
+  { path: /^\/docs(\/(init\.js|swagger-ui-bundle\.js|swagger-ui\.css|favicon-32x32\.png))?$/, methods: ['GET'] },
 ];
 
 export type { Role };

@@ -308,6 +308,7 @@ export function openApiDocument(): object {
       '/healthz': { get: { operationId: 'healthz', summary: 'liveness', responses: { '200': json({ type: 'object' }) } } },
       '/readyz': { get: { operationId: 'readyz', summary: 'ready while a valid covenant is loaded and the log is writable', responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'not ready') } } },
       '/openapi.json': { get: { operationId: 'openapi', summary: 'this document', responses: { '200': json({ type: 'object' }) } } },
+      '/docs': { get: { operationId: 'docs', summary: 'this document as interactive documentation (Swagger UI)', responses: { '200': { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } } },
       '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     },
   };
