@@ -38,6 +38,15 @@ const queryParams = (name: 'exportQuery' | 'reportQuery' | 'matrixQuery' | 'list
 const listParams = queryParams('listQuery');
 
 const ids = { type: 'array', items: { type: 'string' } } as const;
+/** validate's and the policy route's findings, each with file, line and column where they have them */
+const diagnostics = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['severity', 'code', 'message'],
+    properties: { severity: { enum: ['error', 'warning'] }, code: { type: 'string' }, message: { type: 'string' }, file: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' }, path: { type: 'string' } },
+  },
+} as const;
 const name = { oneOf: [{ type: 'string' }, { type: 'object', required: ['nl', 'en'], properties: { nl: { type: 'string' }, en: { type: 'string' } } }] } as const;
 const condition = {
   type: 'object',
@@ -191,7 +200,7 @@ export function openApiDocument(): object {
           operationId: 'getPolicy',
           summary: 'the loaded version: policyVersion, files, counts, load errors (roles privacy-officer, auditor)',
           security: secured,
-          responses: { '200': json({ type: 'object', required: ['policyVersion', 'files', 'counts', 'errors'], properties: { policyVersion: { type: 'string' }, files: { type: 'array', items: { type: 'string' } }, counts: { type: 'object' }, errors: { type: 'array' }, warnings: { type: 'array' } } }), ...problems(401, 403) },
+          responses: { '200': json({ type: 'object', required: ['policyVersion', 'files', 'counts', 'errors'], properties: { policyVersion: { type: 'string' }, files: { type: 'array', items: { type: 'string' } }, counts: { type: 'object' }, errors: diagnostics, warnings: diagnostics } }), ...problems(401, 403) },
         },
       },
       '/v1/policy/validate': {
@@ -200,7 +209,7 @@ export function openApiDocument(): object {
           summary: 'validate posted rule files without loading them (role privacy-officer)',
           security: secured,
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ValidateBody' } } } },
-          responses: { '200': json({ type: 'object', required: ['valid', 'diagnostics'], properties: { valid: { type: 'boolean' }, policyVersion: { type: 'string' }, diagnostics: { type: 'array' } } }), ...problems(400, 401, 403, 413) },
+          responses: { '200': json({ type: 'object', required: ['valid', 'diagnostics'], properties: { valid: { type: 'boolean' }, policyVersion: { type: 'string' }, diagnostics } }), ...problems(400, 401, 403, 413) },
         },
       },
       '/v1/approvals': {
@@ -259,7 +268,16 @@ export function openApiDocument(): object {
             '200': {
               description: 'the report',
               content: {
-                'application/json': { schema: { type: 'object', required: ['from', 'to', 'decisions', 'refusals', 'simulations', 'byPair', 'denialReasons', 'policyVersions'], properties: { decisions: { type: 'object', properties: { permit: { type: 'integer' }, deny: { type: 'integer' } } }, refusals: { type: 'integer' }, simulations: { type: 'integer' }, byPair: { type: 'array' }, denialReasons: { type: 'array' }, policyVersions: { type: 'array' } } } },
+                'application/json': { schema: { type: 'object', required: ['from', 'to', 'decisions', 'refusals', 'simulations', 'byPair', 'denialReasons', 'policyVersions'], properties: {
+                        from: { type: ['string', 'null'], format: 'date-time' },
+                        to: { type: ['string', 'null'], format: 'date-time' },
+                        decisions: { type: 'object', properties: { permit: { type: 'integer' }, deny: { type: 'integer' } } },
+                        refusals: { type: 'integer' },
+                        simulations: { type: 'integer' },
+                        byPair: { type: 'array', items: { type: 'object', required: ['provider', 'recipient'], properties: { provider: { type: 'string' }, recipient: { type: 'string' }, permit: { type: 'integer' }, deny: { type: 'integer' } } } },
+                        denialReasons: { type: 'array', items: { type: 'object', required: ['code', 'count'], properties: { code: { type: 'string' }, count: { type: 'integer' } } } },
+                        policyVersions: { type: 'array', items: { type: 'object', required: ['policyVersion'], properties: { policyVersion: { type: 'string' }, firstSeen: { type: 'string' }, lastSeen: { type: 'string' }, decisions: { type: 'integer' }, wentLive: { type: 'string' } } } },
+                      } } },
                 'text/html': { schema: { type: 'string' } },
               },
             },
@@ -282,7 +300,7 @@ export function openApiDocument(): object {
           summary: 'the logged decisions that posted rule files would flip (roles auditor, privacy-officer)',
           security: secured,
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ImpactBody' } } } },
-          responses: { '200': json({ type: 'object', required: ['policyVersion', 'evaluated', 'flips'], properties: { policyVersion: { type: 'string' }, evaluated: { type: 'integer' }, flips: { type: 'array', items: { type: 'object', required: ['decisionId', 'recorded', 'now', 'rules'], properties: { decisionId: { type: 'string' }, recorded: { enum: ['permit', 'deny'] }, now: { enum: ['permit', 'deny'] }, rules: { type: 'array', items: { type: 'string' } } } } }, byRule: { type: 'array' } } }), ...problems(400, 401, 403, 413, 422) },
+          responses: { '200': json({ type: 'object', required: ['policyVersion', 'evaluated', 'flips'], properties: { policyVersion: { type: 'string' }, evaluated: { type: 'integer' }, flips: { type: 'array', items: { type: 'object', required: ['decisionId', 'recorded', 'now', 'rules'], properties: { decisionId: { type: 'string' }, recorded: { enum: ['permit', 'deny'] }, now: { enum: ['permit', 'deny'] }, rules: { type: 'array', items: { type: 'string' } } } } }, byRule: { type: 'array', items: { type: 'object', required: ['rule', 'flips'], properties: { rule: { type: 'string' }, flips: { type: 'integer' }, toPermit: { type: 'integer' }, toDeny: { type: 'integer' } } } } } }), ...problems(400, 401, 403, 413, 422) },
         },
       },
       '/v1/policy/matrix': {
@@ -305,11 +323,18 @@ export function openApiDocument(): object {
           },
         },
       },
-      '/healthz': { get: { operationId: 'healthz', summary: 'liveness', responses: { '200': json({ type: 'object' }) } } },
-      '/readyz': { get: { operationId: 'readyz', summary: 'ready while a valid covenant is loaded and the log is writable', responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'not ready') } } },
-      '/openapi.json': { get: { operationId: 'openapi', summary: 'this document', responses: { '200': json({ type: 'object' }) } } },
-      '/docs': { get: { operationId: 'docs', summary: 'this document as interactive documentation (Swagger UI)', responses: { '200': { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } } },
-      '/metrics': { get: { operationId: 'metrics', summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/healthz': { get: { operationId: 'healthz', security: [], summary: 'liveness', responses: { '200': json({ type: 'object' }) } } },
+      '/readyz': { get: { operationId: 'readyz', security: [], summary: 'ready while a valid covenant is loaded and the log is writable', responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'not ready') } } },
+      '/openapi.json': { get: { operationId: 'openapi', security: [], summary: 'this document', responses: { '200': json({ type: 'object' }) } } },
+      '/docs': { get: { operationId: 'docs', security: [], summary: 'this document as interactive documentation (Swagger UI)', responses: { '200': { description: 'an HTML page', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics; open, unless the service has a metrics key (COVENANT_METRICS_KEY): then `Authorization: Bearer` with that key, not an API key',
+          security: [],
+          responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...problems(401) },
+        },
+      },
     },
   };
 }

@@ -389,7 +389,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /** Prometheus metrics; open, unless the service has a metrics key (COVENANT_METRICS_KEY): then `Authorization: Bearer` with that key, not an API key */
         get: operations["metrics"];
         put?: never;
         post?: never;
@@ -1173,8 +1173,26 @@ export interface operations {
                         policyVersion: string;
                         files: string[];
                         counts: Record<string, never>;
-                        errors: unknown[];
-                        warnings?: unknown[];
+                        errors: {
+                            /** @enum {unknown} */
+                            severity: "error" | "warning";
+                            code: string;
+                            message: string;
+                            file?: string;
+                            line?: number;
+                            column?: number;
+                            path?: string;
+                        }[];
+                        warnings?: {
+                            /** @enum {unknown} */
+                            severity: "error" | "warning";
+                            code: string;
+                            message: string;
+                            file?: string;
+                            line?: number;
+                            column?: number;
+                            path?: string;
+                        }[];
                     };
                 };
             };
@@ -1220,7 +1238,16 @@ export interface operations {
                     "application/json": {
                         valid: boolean;
                         policyVersion?: string;
-                        diagnostics: unknown[];
+                        diagnostics: {
+                            /** @enum {unknown} */
+                            severity: "error" | "warning";
+                            code: string;
+                            message: string;
+                            file?: string;
+                            line?: number;
+                            column?: number;
+                            path?: string;
+                        }[];
                     };
                 };
             };
@@ -1607,15 +1634,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** Format: date-time */
+                        from: string | null;
+                        /** Format: date-time */
+                        to: string | null;
                         decisions: {
                             permit?: number;
                             deny?: number;
                         };
                         refusals: number;
                         simulations: number;
-                        byPair: unknown[];
-                        denialReasons: unknown[];
-                        policyVersions: unknown[];
+                        byPair: {
+                            provider: string;
+                            recipient: string;
+                            permit?: number;
+                            deny?: number;
+                        }[];
+                        denialReasons: {
+                            code: string;
+                            count: number;
+                        }[];
+                        policyVersions: {
+                            policyVersion: string;
+                            firstSeen?: string;
+                            lastSeen?: string;
+                            decisions?: number;
+                            wentLive?: string;
+                        }[];
                     };
                     "text/html": string;
                 };
@@ -1744,7 +1789,12 @@ export interface operations {
                             now: "permit" | "deny";
                             rules: string[];
                         }[];
-                        byRule?: unknown[];
+                        byRule?: {
+                            rule: string;
+                            flips: number;
+                            toPermit?: number;
+                            toDeny?: number;
+                        }[];
                     };
                 };
             };
@@ -1957,6 +2007,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description no valid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
