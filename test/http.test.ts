@@ -222,6 +222,25 @@ describe('the log, read back', () => {
     expect(denies.body.items.every((e: { decision: { decision: string } }) => e.decision.decision === 'deny')).toBe(true);
   });
 
+  it('filters by category (and those under it), legal basis, rule, case reference and caller key', async () => {
+    const cased = await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: { ...exampleRequest, caseReference: 'FILTER-1' } });
+    await s.call('POST', '/v1/decisions', { key: s.keys.douane, body: exampleRequest });
+    const ids = async (q: string): Promise<string[]> => (await s.call('GET', `/v1/decisions?${q}&limit=1000`, { key: s.keys.auditor })).body.items.map((e: { id: string }) => e.id);
+    expect(await ids('caseReference=FILTER-1')).toEqual([cased.body.decisionId]);
+    const byParent = await ids('category=fiscal');
+    expect(byParent).toContain(cased.body.decisionId);
+    expect(await ids('category=fiscal.income')).toEqual(byParent);
+    expect(await ids('category=police')).not.toContain(cased.body.decisionId);
+    expect(await ids('legalBasis=awr-67-43c')).toContain(cased.body.decisionId);
+    expect(await ids('legalBasis=wpg-19')).not.toContain(cased.body.decisionId);
+    expect(await ids('rule=art-4-1-fiscal-to-fiod')).toContain(cased.body.decisionId);
+    const entry = (await s.call('GET', `/v1/decisions/${cased.body.decisionId}`, { key: s.keys.auditor })).body;
+    const byKey = await ids(`callerKey=${entry.caller.keyId}`);
+    expect(byKey).toContain(cased.body.decisionId);
+    const others = (await s.call('GET', `/v1/decisions?callerKey=${entry.caller.keyId}&limit=1000`, { key: s.keys.auditor })).body.items;
+    expect(others.every((e: { caller: { keyId: string } }) => e.caller.keyId === entry.caller.keyId)).toBe(true);
+  });
+
   it('rejects bad filters with 400 and an unknown id with 404', async () => {
     const said: Record<string, string> = {
       'kind=everything': 'must be one of',

@@ -631,6 +631,15 @@ function matches(e: LogEntry, f: ListFilter, at: number): boolean {
   if (f.provider !== undefined && request.provider !== f.provider) return false;
   if (f.recipient !== undefined && request.recipient !== f.recipient) return false;
   if (f.purpose !== undefined && request.purpose !== f.purpose) return false;
+  if (f.legalBasis !== undefined && request.legalBasis !== f.legalBasis) return false;
+  if (f.caseReference !== undefined && request.caseReference !== f.caseReference && !(e.kind === 'approval' && e.approval.caseReference === f.caseReference)) return false;
+  if (f.category !== undefined) {
+    const c = f.category;
+    const named = Array.isArray(request.dataCategories) ? (request.dataCategories as unknown[]) : [];
+    if (!named.some((x) => typeof x === 'string' && (x === c || x.startsWith(`${c}.`)))) return false;
+  }
+  if (f.callerKey !== undefined && !('caller' in e && e.caller.keyId === f.callerKey)) return false;
+  if (f.rule !== undefined && !('decision' in e && e.decision.categories.some((d) => d.rules.includes(f.rule as string)))) return false;
   if (f.decision !== undefined && !('decision' in e && e.decision.decision === f.decision)) return false;
   return true;
 }

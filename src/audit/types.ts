@@ -60,6 +60,14 @@ export interface ListFilter {
   readonly provider?: string;
   readonly recipient?: string;
   readonly purpose?: string;
+  /** a category the request names, or one under it */
+  readonly category?: string;
+  readonly legalBasis?: string;
+  /** a rule that decided one of the categories */
+  readonly rule?: string;
+  readonly caseReference?: string;
+  /** the id of the key that asked (or granted) */
+  readonly callerKey?: string;
   readonly decision?: 'permit' | 'deny';
   /** inclusive bounds on `at`, in ms */
   readonly from?: number;

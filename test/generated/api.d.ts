@@ -632,6 +632,11 @@ export interface operations {
                 provider?: string;
                 recipient?: string;
                 purpose?: string;
+                category?: string;
+                legalBasis?: string;
+                rule?: string;
+                caseReference?: string;
+                callerKey?: string;
                 decision?: "permit" | "deny";
                 from?: string;
                 to?: string;
