@@ -10,6 +10,7 @@ import { auditRoutes } from './routes/audit.js';
 import { reviewRoutes } from './routes/review.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { docsRoutes } from './routes/docs.js';
+import { consoleRoutes } from './console/routes.js';
 import { openApiDocument } from './openapi.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.route('/', reviewRoutes(deps));
   app.route('/', approvalRoutes(deps));
   app.route('/', docsRoutes(deps));
+  app.route('/', consoleRoutes(deps));
 
   app.notFound(logged(deps, (c) => {
     // Under /v1 a key comes first, as on the routes there: without one, not even a route's absence is told.

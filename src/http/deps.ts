@@ -13,7 +13,7 @@ import type { ApprovalRegister } from '../approvals/register.js';
 
 export interface AppDeps {
   readonly log: DecisionLog;
-  readonly keys: { authenticate(key: string): Caller | undefined };
+  readonly keys: { authenticate(key: string): Caller | undefined; active?(keyId: string): Caller | undefined };
   /** prior approvals; without a register, every approval a rule requires is missing */
   readonly approvals?: ApprovalRegister;
   readonly policy: { current(): Version; lastRejected(): Rejected | undefined; readonly folders: { policies: string; rules: string } };
@@ -63,6 +63,10 @@ export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/v1\/approvals$/, methods: ['GET', 'POST'] },
   { path: /^\/v1\/approvals\/[^/]+\/revoke$/, methods: ['POST'] },
   { path: /^\/(healthz|readyz|openapi\.json|metrics)$/, methods: ['GET'] },
+  { path: /^\/console$/, methods: ['GET'] },
+  { path: /^\/console\/(sign-in|sign-out)$/, methods: ['POST'] },
+  { path: /^\/console\/what-if$/, methods: ['GET', 'POST'] },
+  { path: /^\/console\/(log|log\/[^/]+|integrity|report|exports|exports\/download|exports\/digest|matrix|covenant|console\.css)$/, methods: ['GET'] },
   { path: /^\/docs(\/(init\.js|swagger-ui-bundle\.js|swagger-ui\.css|favicon-32x32\.png))?$/, methods: ['GET'] },
 ];
 

@@ -115,6 +115,12 @@ export class KeyStore {
     }
   }
 
+  /** The caller of a key by its id while the key is not revoked: a console session asks on every page. */
+  active(keyId: string): Caller | undefined {
+    const known = this.byId.get(keyId);
+    return known && !known.record.revokedAt ? known.caller : undefined;
+  }
+
   /** The caller a bearer key belongs to, or undefined for an unknown or revoked key. */
   authenticate(key: string): Caller | undefined {
     const m = KEY.exec(key);

@@ -57,6 +57,9 @@ export const validateDecideQuery: Validator = compile({ $ref: 'api.schema.json#/
 export const validateInclusionQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/inclusionQuery' });
 export const validateGrantBody: Validator = compile({ $ref: 'api.schema.json#/$defs/grantBody' });
 export const validateApprovalsQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/approvalsQuery' });
+export const validateConsoleSignIn: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleSignIn' });
+export const validateConsoleWhatIf: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleWhatIf' });
+export const validateConsoleForm: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleForm' });
 export const validateConsistencyQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/consistencyQuery' });
 
 /** The schemas as published, for the OpenAPI document. */

@@ -1,0 +1,260 @@
+// /console: the reviewing roles' pages. Sign in with an API key (it becomes a session cookie),
+// sign out; every form carries the session's token and must come from this origin; what shows
+// follows the role. The pages read through the same review thread and engine as the API routes.
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Caller, EntryKind, ListFilter } from '../../audit/types.js';
+import { ENTRY_KINDS } from '../../audit/types.js';
+import { instantOf, parseInstant } from '../../compile/time.js';
+import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
+import { decideAndRecord, refuse } from '../../service/decisions.js';
+import { renderReportHtml } from '../../service/report-html.js';
+import { namesOf } from '../../service/report.js';
+import { replay, VersionCache } from '../../service/review.js';
+import {
+  validateConsoleForm,
+  validateConsoleSignIn,
+  validateConsoleWhatIf,
+  validateExportQuery,
+  validateListQuery,
+  validateMatrixQuery,
+  validateReportQuery,
+  type Validator,
+} from '../../schema/index.js';
+import type { AppDeps, Env } from '../deps.js';
+import { logged } from '../middleware.js';
+import { ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, sameToken } from './session.js';
+import { CONSOLE_CSS, covenantPage, decisionView, entryPage, exportsPage, home, integrityPage, layout, logPage, signIn, whatIfPage, VIEWS } from './views.js';
+
+/** No script at all; styles from this origin; forms post here only; nothing may frame a page. */
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** The report and the matrix are documents of their own with their styles inline, and no script. */
+const CSP_DOCUMENT = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+const HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+/** A console form is a few fields: anything larger is refused before it is read. */
+const FORM_LIMIT = 16 * 1024;
+
+type Who = { caller: Caller; csrf: string; token: string };
+
+export function consoleRoutes(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const sessions = new ConsoleSessions((id) => deps.keys.active?.(id));
+  const versions = deps.archive && new VersionCache(deps.archive);
+
+  const send = (c: Context<Env>, title: string, who: Who | undefined, body: Parameters<typeof layout>[2], status: 200 | 400 | 401 | 403 | 404 | 413 | 503 = 200): Promise<Response> | Response =>
+    c.html(layout(title, who, body), status, { ...HEADERS, 'content-security-policy': CSP });
+
+  const whoIs = (c: Context<Env>): Who | undefined => {
+    const token = getCookie(c, SESSION_COOKIE);
+    const found = sessions.find(token, deps.now());
+    if (!found || token === undefined) return undefined;
+    c.set('caller', found.caller);
+    return { caller: found.caller, csrf: found.session.csrf, token };
+  };
+
+  /** The signed-in caller if its role may see `path`; else the answer: sign in first, or forbidden. */
+  const allowed = (c: Context<Env>, path: string): Who | Response | Promise<Response> => {
+    const who = whoIs(c);
+    if (!who) return c.redirect('/console', 303);
+    if (!VIEWS[who.caller.role].some(([href]) => href === path)) return send(c, 'Not for this role', who, `The role ${who.caller.role} has no access to this page.`, 403);
+    return who;
+  };
+
+  /** A form posted from another origin is refused whatever it carries (a browser always says where it comes from). */
+  const foreign = (c: Context<Env>): boolean => {
+    const origin = c.req.header('origin');
+    return origin !== undefined && origin !== new URL(c.req.url).origin;
+  };
+
+  /** The form's fields if it is small, from this origin and valid by `validate`; else the page to answer. */
+  const form = async (c: Context<Env>, validate: Validator, who: Who | undefined): Promise<Record<string, string> | Response> => {
+    if (foreign(c)) return send(c, 'Refused', who, 'This form was posted from another site.', 403);
+    if (Number(c.req.header('content-length') ?? 0) > FORM_LIMIT) return send(c, 'Refused', who, 'The form is too large.', 413);
+    const body = await c.req.parseBody().catch(() => undefined);
+    const fields = Object.fromEntries(Object.entries(body ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const errors = body === undefined ? [{ path: '', message: 'not a form' }] : validate(fields);
+    if (errors.length > 0) return send(c, 'Refused', who, `The form is not valid: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, 400);
+    if (who && !sameToken(fields.csrf, who.csrf)) return send(c, 'Refused', who, 'The form has expired or was not made by this console; reload the page and try again.', 403);
+    return fields;
+  };
+
+  /** A query the API's schema for the same data refuses is refused here too, and recorded like the API's. */
+  const query = async (c: Context<Env>, who: Who, validate: Validator, route: string, title: string): Promise<Record<string, string> | Response> => {
+    const q = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ''));
+    const errors = validate(q);
+    if (errors.length === 0) return q;
+    await refuse(deps, who.caller, route, { status: 400, title: 'malformed request', errors });
+    return send(c, title, who, `The query is not valid: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`, 400);
+  };
+
+  app.get('/console/console.css', logged(deps, (c) => c.body(CONSOLE_CSS, 200, { ...HEADERS, 'cache-control': 'public, max-age=3600', 'content-type': 'text/css; charset=utf-8' })));
+
+  app.get('/console', logged(deps, (c) => {
+    const who = whoIs(c);
+    return who ? send(c, 'Console', who, home(who.caller)) : send(c, 'Sign in', undefined, signIn());
+  }));
+
+  app.post('/console/sign-in', logged(deps, async (c) => {
+    const fields = await form(c, validateConsoleSignIn, undefined);
+    if (fields instanceof Response) return fields;
+    const caller = deps.keys.authenticate(fields.key ?? '');
+    if (!caller) {
+      deps.metrics.unauthenticated.inc();
+      return send(c, 'Sign in', undefined, signIn('That is not a valid, unrevoked API key.'), 401);
+    }
+    const { token } = sessions.start(caller, deps.now());
+    const secure = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: SESSION_SECONDS, secure });
+    return c.redirect('/console', 303);
+  }));
+
+  app.post('/console/sign-out', logged(deps, async (c) => {
+    const who = whoIs(c);
+    if (!who) return c.redirect('/console', 303);
+    const fields = await form(c, validateConsoleForm, who);
+    if (fields instanceof Response) return fields;
+    sessions.end(who.token);
+    deleteCookie(c, SESSION_COOKIE, { path: '/console' });
+    return c.redirect('/console', 303);
+  }));
+
+  app.get('/console/log', logged(deps, async (c) => {
+    const who = allowed(c, '/console/log');
+    if (!('caller' in who)) return who;
+    const q = await query(c, who, validateListQuery, 'GET /console/log', 'Decision log');
+    if (q instanceof Response) return q;
+    const kind = (q.kind ?? 'decision') as EntryKind | 'all';
+    const pick = <K extends keyof ListFilter>(k: K, v: ListFilter[K] | undefined): Partial<ListFilter> => (v === undefined ? {} : { [k]: v });
+    const filter: ListFilter = {
+      kinds: kind === 'all' ? ENTRY_KINDS : [kind],
+      ...pick('provider', q.provider),
+      ...pick('recipient', q.recipient),
+      ...pick('purpose', q.purpose),
+      ...pick('category', q.category),
+      ...pick('legalBasis', q.legalBasis),
+      ...pick('rule', q.rule),
+      ...pick('caseReference', q.caseReference),
+      ...pick('callerKey', q.callerKey),
+      ...pick('decision', q.decision as 'permit' | 'deny' | undefined),
+      ...pick('from', q.from === undefined ? undefined : instantOf(q.from)),
+      ...pick('to', q.to === undefined ? undefined : instantOf(q.to)),
+    };
+    const page = await deps.review.list(filter, { limit: Number(q.limit ?? 50), ...(q.cursor !== undefined && { before: Number(q.cursor) }) });
+    const { cursor: _, ...kept } = q;
+    return send(c, 'Decision log', who, logPage(kept, page.items, page.next === undefined ? undefined : String(page.next)));
+  }));
+
+  app.get('/console/log/:id', logged(deps, async (c) => {
+    const who = allowed(c, '/console/log');
+    if (!('caller' in who)) return who;
+    const id = c.req.param('id') ?? '';
+    const entry = /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? await deps.log.get(id) : undefined;
+    if (!entry) return send(c, 'No such entry', who, `No entry has the id ${id}.`, 404);
+    let replayed: Parameters<typeof entryPage>[2];
+    if ((entry.kind === 'decision' || entry.kind === 'simulation') && versions) {
+      const r = await replay(deps.log, versions, deps.policy.current().covenant, id);
+      replayed = r.ok ? r.value : r.message;
+    }
+    return send(c, `Entry ${entry.seq}`, who, entryPage(entry, deps.policy.current().covenant, replayed));
+  }));
+
+  app.get('/console/integrity', logged(deps, async (c) => {
+    const who = allowed(c, '/console/integrity');
+    if (!('caller' in who)) return who;
+    const v = await deps.review.verify(deps.archive?.dir);
+    return send(c, 'Integrity', who, integrityPage(v, deps.log.latestCheckpoint()?.note, deps.now()));
+  }));
+
+  app.get('/console/report', logged(deps, async (c) => {
+    const who = allowed(c, '/console/report');
+    if (!('caller' in who)) return who;
+    const q = await query(c, who, validateReportQuery, 'GET /console/report', 'Report');
+    if (q instanceof Response) return q;
+    const period = { ...(q.from !== undefined && { from: instantOf(q.from) }), ...(q.to !== undefined && { to: instantOf(q.to) }) };
+    const r = await deps.review.report(period, namesOf(deps.policy.current().covenant), deps.now());
+    return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()), 200, { ...HEADERS, 'content-security-policy': CSP_DOCUMENT });
+  }));
+
+  app.get('/console/exports', logged(deps, (c) => {
+    const who = allowed(c, '/console/exports');
+    if (!('caller' in who)) return who;
+    return send(c, 'Exports', who, exportsPage());
+  }));
+
+  for (const what of ['download', 'digest'] as const) {
+    app.get(`/console/exports/${what}`, logged(deps, async (c) => {
+      const who = allowed(c, '/console/exports');
+      if (!('caller' in who)) return who;
+      const q = await query(c, who, validateExportQuery, `GET /console/exports/${what}`, 'Exports');
+      if (q instanceof Response) return q;
+      const period = { ...(q.from !== undefined && { from: instantOf(q.from) }), ...(q.to !== undefined && { to: instantOf(q.to) }) };
+      const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
+      if (what === 'digest') return c.json(await deps.review.exportDigest(period, format), 200, { ...HEADERS, 'content-disposition': `attachment; filename="export.${format}.digest.json"` });
+      const chunks = deps.review.exportChunks(period, format);
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        },
+        async cancel() {
+          await chunks.return(undefined);
+        },
+      });
+      return new Response(body, { headers: { ...HEADERS, 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="export.${format}"` } });
+    }));
+  }
+
+  app.get('/console/matrix', logged(deps, async (c) => {
+    const who = allowed(c, '/console/matrix');
+    if (!('caller' in who)) return who;
+    const q = await query(c, who, validateMatrixQuery, 'GET /console/matrix', 'Matrix');
+    if (q instanceof Response) return q;
+    const at = q.at === undefined ? deps.now() : parseInstant(q.at, 'from');
+    if (at === undefined) return send(c, 'Matrix', who, 'The date is not a real date or date-time.', 400);
+    const covenant = deps.policy.current().covenant;
+    const text = await deps.review.matrix(deps.archive?.dir, covenant.policyVersion, at, 'html', () => renderMatrix(buildMatrix(covenant, at), 'html'));
+    return c.html(text, 200, { ...HEADERS, 'content-security-policy': CSP_DOCUMENT });
+  }));
+
+  app.get('/console/what-if', logged(deps, (c) => {
+    const who = allowed(c, '/console/what-if');
+    if (!('caller' in who)) return who;
+    return send(c, 'What if', who, whatIfPage(deps.policy.current().covenant, {}, who.csrf, undefined));
+  }));
+
+  app.post('/console/what-if', logged(deps, async (c) => {
+    const who = allowed(c, '/console/what-if');
+    if (!('caller' in who)) return who;
+    const fields = await form(c, validateConsoleWhatIf, who);
+    if (fields instanceof Response) return fields;
+    const covenant = deps.policy.current().covenant;
+    const request = {
+      provider: fields.provider,
+      recipient: fields.recipient,
+      dataCategories: (fields.dataCategories ?? '').split(',').map((x) => x.trim()).filter((x) => x !== ''),
+      purpose: fields.purpose,
+      legalBasis: fields.legalBasis,
+      ...(fields.subjectCount && { subjectCount: /^\d+$/.test(fields.subjectCount) ? Number(fields.subjectCount) : fields.subjectCount }),
+      ...(fields.pseudonymised === 'true' && { pseudonymised: true }),
+      ...(fields.caseReference && { caseReference: fields.caseReference }),
+      ...(fields.requestedAt && { requestedAt: fields.requestedAt }),
+    };
+    const outcome = await decideAndRecord({ ...deps, covenant: () => covenant }, who.caller, request, 'simulation', 'POST /console/what-if');
+    const result =
+      outcome.status === 200
+        ? decisionView(outcome.decision, covenant)
+        : `${outcome.title}: ${outcome.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`;
+    return send(c, 'What if', who, whatIfPage(covenant, fields, who.csrf, result), outcome.status === 200 ? 200 : outcome.status === 503 ? 503 : 400);
+  }));
+
+  app.get('/console/covenant', logged(deps, (c) => {
+    const who = allowed(c, '/console/covenant');
+    if (!('caller' in who)) return who;
+    const v = deps.policy.current();
+    return send(c, 'Covenant', who, covenantPage(v.covenant, v.diagnostics.filter((d) => d.severity === 'warning'), deps.now()));
+  }));
+
+  return app;
+}
