@@ -30,7 +30,9 @@ import { CONSOLE_CSS, covenantPage, decisionView, entryPage, exportsPage, home, 
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /** The report and the matrix are documents of their own with their styles inline, and no script. */
 const CSP_DOCUMENT = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
-const HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' };
+// `same-origin`, not `no-referrer`: under no-referrer a browser posts forms with `Origin: null`,
+// which the origin check must refuse, so no form would work.
+const HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'cache-control': 'no-store' };
 /** A console form is a few fields: anything larger is refused before it is read. */
 const FORM_LIMIT = 16 * 1024;
 

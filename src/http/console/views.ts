@@ -45,7 +45,7 @@ export function layout(title: string, who: { caller: Caller; csrf: string } | un
   const nav = who ? VIEWS[who.caller.role].map(([href, label]) => html`<a href="${href}">${label}</a>`) : [];
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title} · covenant</title>
-<link rel="stylesheet" href="/console/console.css"></head>
+<link rel="stylesheet" href="/console/console.css"><link rel="icon" href="data:,"></head>
 <body><header><strong><a href="/console">covenant</a></strong>${nav}${
     who
       ? html`<form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="${who.csrf}"><span class="muted">${who.caller.role} · key ${who.caller.keyId}</span> <button>Sign out</button></form>`
