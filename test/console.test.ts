@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyStore } from '../src/keys/store.js';
 import { dataPaths } from '../src/server.js';
-import { waitFor } from './helpers.js';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, waitFor } from './helpers.js';
 import { exampleRequest, testServer, type TestServer } from './server-helpers.js';
 
 let s: TestServer;
@@ -152,5 +155,54 @@ describe('the console', () => {
     expect((await v.get('/console/log')).status).toBe(200);
     await store.revoke(record.id, new Date());
     await waitFor(async () => ((await v.get('/console/log')).status === 303 ? true : undefined));
+  });
+
+  it('checks a draft before it goes live: errors at file:line, the policy tests and the impact on logged decisions', async () => {
+    const v = new Visitor(s.url);
+    await v.signIn(s.keys['privacy-officer'] ?? '');
+    const page = await v.get('/console/draft');
+    expect(page.text).toMatch(/<option>rules\/fiscal\.yaml<\/option>/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    const fiscal = readFileSync(join(ROOT, 'rules', 'fiscal.yaml'), 'utf8');
+    const turned = fiscal.replace(/(id: art-4-1-fiscal-to-fiod[\s\S]*?effect: )permit/, '$1deny');
+    expect(turned).not.toBe(fiscal);
+    const checked = await v.post('/console/draft', { csrf, file: 'rules/fiscal.yaml', content: turned });
+    expect(checked.status).toBe(200);
+    expect(checked.text).toMatch(/<span class="ok">valid<\/span>/);
+    expect(checked.text).toMatch(/<span class="bad">FAIL<\/span> FIOD may receive/);
+    expect(checked.text).toMatch(/[1-9]\d* would be decided otherwise/);
+    expect(checked.text).toMatch(/<td>art-4-1-fiscal-to-fiod<\/td>/);
+    const broken = await v.post('/console/draft', { csrf, file: '', name: 'rules/new.yaml', content: 'rules:\n  - { id: art-x, effect: permit, categories: [no.such] }\n' });
+    expect(broken.text).toMatch(/<span class="bad">invalid<\/span>/);
+    expect(broken.text).toMatch(/<code>rules\/new\.yaml:2:\d+<\/code> error: unknown data category `no\.such`/);
+    expect((await v.post('/console/draft', { csrf, file: '', name: '../../etc/passwd', content: 'x' })).status).toBe(400);
+    // nothing went live
+    expect((await s.call('POST', '/v1/decisions', { key: s.keys.belastingdienst, body: exampleRequest })).body.decision).toBe('permit');
+  });
+
+  it('lists the policy versions with when each went live, and what changed between two, article by article', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'covenant-history-'));
+    cpSync(join(ROOT, 'policies'), join(dir, 'policies'), { recursive: true });
+    cpSync(join(ROOT, 'rules'), join(dir, 'rules'), { recursive: true });
+    const h = await testServer({ policies: join(dir, 'policies'), rules: join(dir, 'rules') });
+    try {
+      const first = (await h.call('GET', '/v1/policy', { key: h.keys.auditor })).body.policyVersion as string;
+      const file = join(dir, 'rules', 'fiscal.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('days: 365', 'days: 300'));
+      const second = await waitFor(async () => {
+        const now = (await h.call('GET', '/v1/policy', { key: h.keys.auditor })).body.policyVersion as string;
+        return now !== first ? now : undefined;
+      });
+      const v = new Visitor(h.url);
+      await v.signIn(h.keys['privacy-officer'] ?? '');
+      const list = await v.get('/console/history');
+      expect(list.text).toMatch(new RegExp(`<code>${second}</code> <strong>\\(serving\\)</strong>`));
+      expect(list.text).toContain(`<code>${first}</code>`);
+      const diff = await v.get(`/console/history?a=${first}&b=${second}`);
+      expect(diff.text).toMatch(/<li>changed art-4-1-fiscal-to-fiod: obligations<\/li>/);
+      expect((await v.get('/console/history?a=nope')).status).toBe(400);
+    } finally {
+      await h.server.close();
+    }
   });
 });

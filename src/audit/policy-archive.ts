@@ -54,6 +54,11 @@ export class PolicyArchive {
     }
   }
 
+  /** Every version archived, in the order each first went live. */
+  versions(): readonly { readonly policyVersion: string; readonly firstLoadedAt: string; readonly files: readonly string[] }[] {
+    return this.index.data.versions;
+  }
+
   get(policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
     return readArchived(this.dir, policyVersion);
   }

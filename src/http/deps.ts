@@ -6,7 +6,7 @@ import type { MatrixFormat } from '../engine/matrix.js';
 import type { Rejected, Version } from '../loader/policy-source.js';
 import type { Metrics } from './metrics.js';
 import type { Throttle } from './throttle.js';
-import type { ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
+import type { DraftReport, ImpactReport, Period, PostedFile, ValidationReport } from '../service/posted-files.js';
 import type { Report, ReportNames } from '../service/report.js';
 import type { ExportDigest } from '../service/export.js';
 import type { ApprovalRegister } from '../approvals/register.js';
@@ -36,6 +36,8 @@ export interface AppDeps {
   readonly review: {
     validate(files: readonly PostedFile[], now: number): Promise<ValidationReport>;
     impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
+    /** a draft of the rule files: validation, its policy tests and its impact on the log */
+    draft?(files: readonly PostedFile[], tests: readonly PostedFile[], now: number): Promise<DraftReport>;
     /** the log's verification, with the archive of policy versions in `archiveDir` */
     verify(archiveDir: string | undefined): Promise<Verification>;
     list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
@@ -65,8 +67,8 @@ export const ROUTES: readonly { path: RegExp; methods: readonly string[] }[] = [
   { path: /^\/(healthz|readyz|openapi\.json|metrics)$/, methods: ['GET'] },
   { path: /^\/console$/, methods: ['GET'] },
   { path: /^\/console\/(sign-in|sign-out)$/, methods: ['POST'] },
-  { path: /^\/console\/what-if$/, methods: ['GET', 'POST'] },
-  { path: /^\/console\/(log|log\/[^/]+|integrity|report|exports|exports\/download|exports\/digest|matrix|covenant|console\.css)$/, methods: ['GET'] },
+  { path: /^\/console\/(what-if|draft)$/, methods: ['GET', 'POST'] },
+  { path: /^\/console\/(log|log\/[^/]+|integrity|report|exports|exports\/download|exports\/digest|matrix|covenant|history|console\.css)$/, methods: ['GET'] },
   { path: /^\/docs(\/(init\.js|swagger-ui-bundle\.js|swagger-ui\.css|favicon-32x32\.png))?$/, methods: ['GET'] },
 ];
 

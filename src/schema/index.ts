@@ -59,6 +59,8 @@ export const validateGrantBody: Validator = compile({ $ref: 'api.schema.json#/$d
 export const validateApprovalsQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/approvalsQuery' });
 export const validateConsoleSignIn: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleSignIn' });
 export const validateConsoleWhatIf: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleWhatIf' });
+export const validateConsoleDraft: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleDraft' });
+export const validateConsoleHistory: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleHistory' });
 export const validateConsoleForm: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleForm' });
 export const validateConsistencyQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/consistencyQuery' });
 

@@ -1,6 +1,8 @@
 // What the review routes work out from posted rule files: plain data, so that it can be worked
 // out on another thread and sent back.
-import type { Diagnostic } from '../domain/types.js';
+import type { Diagnostic, ParsedDocument } from '../domain/types.js';
+import { parseText } from '../loader/parse.js';
+import { runTests } from '../tester/index.js';
 import type { DecisionLog } from '../audit/types.js';
 import { covenantFromFiles, impact, type Impact } from './review.js';
 
@@ -40,4 +42,33 @@ export async function impactOfFiles(log: DecisionLog, files: readonly PostedFile
   const proposed = compile(files);
   if (!proposed.covenant) return { invalid: proposed.diagnostics.filter((d) => d.severity === 'error') };
   return { impact: await impact(log, proposed.covenant, period) };
+}
+
+/** A draft of the rule files, checked before it goes live: as validate finds it, its policy tests, and what it would flip. */
+export interface DraftReport {
+  readonly validation: ValidationReport;
+  /** the policy tests run against the draft, when it compiles */
+  readonly tests?: { readonly passed: number; readonly failed: number; readonly diagnostics: readonly Diagnostic[]; readonly results: readonly { readonly name: string; readonly file: string; readonly line?: number; readonly expect: string; readonly got: string; readonly passed: boolean }[] };
+  /** every logged decision under the draft, when it compiles */
+  readonly impact?: Impact;
+}
+
+export async function draftCheck(log: DecisionLog, files: readonly PostedFile[], tests: readonly PostedFile[], now: number): Promise<DraftReport> {
+  const validation = validateFiles(files, now);
+  const compiled = compile(files, now);
+  if (!compiled.covenant) return { validation };
+  const documents: ParsedDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const t of tests) {
+    const parsed = parseText(t.name, t.content);
+    if (parsed.ok) documents.push(parsed.document);
+    else diagnostics.push(...parsed.diagnostics);
+  }
+  const run = runTests(compiled.covenant, documents, now);
+  const results = run.results.map((r) => ({ name: r.name, file: r.file, ...(r.line !== undefined && { line: r.line }), expect: r.expect, got: r.decision.decision, passed: r.passed }));
+  return {
+    validation,
+    tests: { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length, diagnostics: [...diagnostics, ...run.diagnostics], results },
+    impact: await impact(log, compiled.covenant, {}),
+  };
 }

@@ -7,7 +7,7 @@
 // a caller whose files hit one is told so.
 import type { Worker } from 'node:worker_threads';
 import { startWorker, withinLimits } from '../worker-thread.js';
-import type { ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
+import type { DraftReport, ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report, type ReportNames } from './report.js';
@@ -47,6 +47,11 @@ export class ReviewThread {
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
   validate(files: readonly PostedFile[], now: number): Promise<ValidationReport> {
     return this.runPosted({ op: 'validate', files, now }) as Promise<ValidationReport>;
+  }
+
+  /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
+  draft(files: readonly PostedFile[], tests: readonly PostedFile[], now: number): Promise<DraftReport> {
+    return this.runPosted({ op: 'draft', files, tests, now, logDir: this.logDir }) as Promise<DraftReport>;
   }
 
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */

@@ -13,11 +13,12 @@ import { buildMatrix, renderMatrix, type MatrixFormat } from '../engine/matrix.j
 import type { Covenant } from '../domain/covenant.js';
 import { readArchived } from '../audit/policy-archive.js';
 import { covenantFromFiles } from './review.js';
-import { impactOfFiles, validateFiles, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
+import { draftCheck, impactOfFiles, validateFiles, type DraftReport, type ImpactReport, type Period, type PostedFile, type ValidationReport } from './posted-files.js';
 
 export type ReviewJob =
   | { readonly op: 'validate'; readonly files: readonly PostedFile[]; readonly now: number }
   | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
+  | { readonly op: 'draft'; readonly files: readonly PostedFile[]; readonly tests: readonly PostedFile[]; readonly now: number; readonly logDir: string }
   | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
   | { readonly op: 'report'; readonly logDir: string; readonly period: Period; readonly names?: ReportNames; readonly now: number }
   | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
@@ -28,7 +29,7 @@ export type ReviewJob =
   | { readonly op: 'export-close'; readonly stream: number };
 /** The next part of an export: entries' text, and whether it was the last. */
 export type ExportChunk = { readonly text: string; readonly done: boolean };
-export type ReviewResult = ValidationReport | ImpactReport | Verification | Report | ExportDigest | Page | ExportChunk | string | null;
+export type ReviewResult = ValidationReport | ImpactReport | DraftReport | Verification | Report | ExportDigest | Page | ExportChunk | string | null;
 export type ReviewRequest = { readonly id: number } & ReviewJob;
 export type ReviewReply = { readonly id: number } & ({ readonly ok: true; readonly value: ReviewResult } | { readonly ok: false; readonly message: string });
 
@@ -100,6 +101,8 @@ async function answer(request: ReviewRequest): Promise<ReviewResult> {
       return verifyAll(request.logDir, request.archiveDir);
     case 'impact':
       return reading(request.logDir, (log) => impactOfFiles(log, request.files, request.period));
+    case 'draft':
+      return reading(request.logDir, (log) => draftCheck(log, request.files, request.tests, request.now));
     case 'report':
       return reading(request.logDir, (log) => buildReport(log, request.period, { ...(request.names && { names: request.names }), now: request.now }));
     case 'digest':

@@ -61,10 +61,12 @@ const essence = (d: Pick<Evaluation, 'decision' | 'categories' | 'obligations'>)
 
 /** Rules that applied in one evaluation and not in the other: the change that made a difference. */
 export function ruleDifference(a: Pick<Evaluation, 'categories'>, b: Pick<Evaluation, 'categories'>): string[] {
-  const applied = (e: Pick<Evaluation, 'categories'>): Set<string> => new Set(e.categories.flatMap((c) => c.rules));
+  // A rule counts with the outcome it gave its category: one that applied both times but turned
+  // from permit to deny (an edited `effect`) made the difference as much as one added or removed.
+  const applied = (e: Pick<Evaluation, 'categories'>): Map<string, string> => new Map(e.categories.flatMap((c) => c.rules.map((r) => [`${c.category}\u0000${c.decision}\u0000${r}`, r] as const)));
   const x = applied(a);
   const y = applied(b);
-  return [...[...x].filter((r) => !y.has(r)), ...[...y].filter((r) => !x.has(r))].sort();
+  return [...new Set([...[...x].filter(([k]) => !y.has(k)), ...[...y].filter(([k]) => !x.has(k))].map(([, r]) => r))].sort();
 }
 
 export interface Replay {

@@ -1,6 +1,8 @@
 // /console: the reviewing roles' pages. Sign in with an API key (it becomes a session cookie),
 // sign out; every form carries the session's token and must come from this origin; what shows
 // follows the role. The pages read through the same review thread and engine as the API routes.
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Caller, EntryKind, ListFilter } from '../../audit/types.js';
@@ -11,8 +13,14 @@ import { decideAndRecord, refuse } from '../../service/decisions.js';
 import { renderReportHtml } from '../../service/report-html.js';
 import { namesOf } from '../../service/report.js';
 import { replay, VersionCache } from '../../service/review.js';
+import { diffCovenants } from '../../service/policy-diff.js';
+import type { PostedFile } from '../../service/posted-files.js';
+import { PostedWorkRefused } from '../../service/review-thread.js';
+import { isTestFile, listFiles, type Folders } from '../../loader/files.js';
 import {
+  validateConsoleDraft,
   validateConsoleForm,
+  validateConsoleHistory,
   validateConsoleSignIn,
   validateConsoleWhatIf,
   validateExportQuery,
@@ -24,7 +32,7 @@ import {
 import type { AppDeps, Env } from '../deps.js';
 import { logged } from '../middleware.js';
 import { ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, sameToken } from './session.js';
-import { CONSOLE_CSS, covenantPage, decisionView, entryPage, exportsPage, home, integrityPage, layout, logPage, signIn, whatIfPage, VIEWS } from './views.js';
+import { CONSOLE_CSS, covenantPage, decisionView, draftPage, entryPage, historyPage, exportsPage, home, integrityPage, layout, logPage, signIn, whatIfPage, VIEWS } from './views.js';
 
 /** No script at all; styles from this origin; forms post here only; nothing may frame a page. */
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -35,6 +43,19 @@ const CSP_DOCUMENT = "default-src 'none'; style-src 'unsafe-inline'; img-src dat
 const HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-origin', 'cache-control': 'no-store' };
 /** A console form is a few fields: anything larger is refused before it is read. */
 const FORM_LIMIT = 16 * 1024;
+/** A draft carries a rule file, percent-encoded: up to 2 MiB of text may take three times that. */
+const DRAFT_LIMIT = 6 * 1024 * 1024;
+
+/** The policy tests under the rule folders, named as `covenant test` names them. */
+async function testFiles(folders: Folders): Promise<PostedFile[]> {
+  const out: PostedFile[] = [];
+  for (const [label, root] of [['policies', folders.policies], ['rules', folders.rules]] as const) {
+    for (const path of await listFiles(root).catch(() => [] as string[])) {
+      if (isTestFile(path)) out.push({ name: `${label}/${relative(root, path).split('\\').join('/')}`, content: await readFile(path, 'utf8') });
+    }
+  }
+  return out;
+}
 
 type Who = { caller: Caller; csrf: string; token: string };
 
@@ -69,9 +90,11 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   };
 
   /** The form's fields if it is small, from this origin and valid by `validate`; else the page to answer. */
-  const form = async (c: Context<Env>, validate: Validator, who: Who | undefined): Promise<Record<string, string> | Response> => {
+  const form = async (c: Context<Env>, validate: Validator, who: Who | undefined, limit = FORM_LIMIT): Promise<Record<string, string> | Response> => {
     if (foreign(c)) return send(c, 'Refused', who, 'This form was posted from another site.', 403);
-    if (Number(c.req.header('content-length') ?? 0) > FORM_LIMIT) return send(c, 'Refused', who, 'The form is too large.', 413);
+    const length = c.req.header('content-length');
+    // A form always says how long it is; one that does not, or is too long, is not read.
+    if (length === undefined || !(Number(length) <= limit)) return send(c, 'Refused', who, `The form is too large (at most ${limit} bytes) or does not say how large it is.`, 413);
     const body = await c.req.parseBody().catch(() => undefined);
     const fields = Object.fromEntries(Object.entries(body ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const errors = body === undefined ? [{ path: '', message: 'not a form' }] : validate(fields);
@@ -249,6 +272,52 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
         ? decisionView(outcome.decision, covenant)
         : `${outcome.title}: ${outcome.errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`;
     return send(c, 'What if', who, whatIfPage(covenant, fields, who.csrf, result), outcome.status === 200 ? 200 : outcome.status === 503 ? 503 : 400);
+  }));
+
+  const draftForm = async (c: Context<Env>, who: Who, values: Record<string, string>, report: Parameters<typeof draftPage>[3], status: 200 | 400 | 413 | 503 = 200): Promise<Response> => {
+    const files = (await deps.archive?.get(deps.policy.current().covenant.policyVersion)) ?? [];
+    return send(c, 'Draft check', who, draftPage(files.map((f) => f.name), values, who.csrf, report), status);
+  };
+
+  app.get('/console/draft', logged(deps, async (c) => {
+    const who = allowed(c, '/console/draft');
+    if (!('caller' in who)) return who;
+    return draftForm(c, who, {}, undefined);
+  }));
+
+  app.post('/console/draft', logged(deps, async (c) => {
+    const who = allowed(c, '/console/draft');
+    if (!('caller' in who)) return who;
+    const fields = await form(c, validateConsoleDraft, who, DRAFT_LIMIT);
+    if (fields instanceof Response) return fields;
+    const name = fields.file || fields.name;
+    if (!name) return draftForm(c, who, fields, 'Choose the file to replace, or name the new file.', 400);
+    const serving = deps.policy.current().covenant.policyVersion;
+    const current = await deps.archive?.get(serving);
+    if (!current || !deps.review.draft) return draftForm(c, who, fields, 'The serving version is not archived here, so a draft cannot be built on it.', 503);
+    const files = [...current.filter((f) => f.name !== name).map((f) => ({ name: f.name, content: f.text })), { name, content: (fields.content ?? '').replace(/\r\n/g, '\n') }];
+    const tests = await testFiles(deps.policy.folders);
+    try {
+      return await draftForm(c, who, fields, await deps.review.draft(files, tests, deps.now()));
+    } catch (e) {
+      if (!(e instanceof PostedWorkRefused)) throw e;
+      return draftForm(c, who, fields, e.message, e.status === 503 ? 503 : 413);
+    }
+  }));
+
+  app.get('/console/history', logged(deps, async (c) => {
+    const who = allowed(c, '/console/history');
+    if (!('caller' in who)) return who;
+    const q = await query(c, who, validateConsoleHistory, 'GET /console/history', 'History');
+    if (q instanceof Response) return q;
+    const serving = deps.policy.current().covenant.policyVersion;
+    const all = deps.archive?.versions() ?? [];
+    let diff: Parameters<typeof historyPage>[2];
+    if (q.a !== undefined && q.b !== undefined) {
+      const [a, b] = [await versions?.get(q.a), await versions?.get(q.b)];
+      diff = a && b ? { a: q.a, b: q.b, diff: diffCovenants(a, b) } : 'One of these versions is not in the archive.';
+    }
+    return send(c, 'Policy history', who, historyPage(all, serving, diff));
   }));
 
   app.get('/console/covenant', logged(deps, (c) => {

@@ -8,6 +8,8 @@ import type { Covenant } from '../../domain/covenant.js';
 import type { Decision, Diagnostic, LocalizedText, Reason } from '../../domain/types.js';
 import { nameBesideId } from '../../domain/text.js';
 import { isoTime } from '../../compile/time.js';
+import type { DraftReport } from '../../service/posted-files.js';
+import type { PolicyDiff } from '../../service/policy-diff.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -20,9 +22,12 @@ export const VIEWS = {
     ['/console/exports', 'Exports'],
     ['/console/matrix', 'Matrix'],
     ['/console/what-if', 'What if'],
+    ['/console/history', 'History'],
   ],
   'privacy-officer': [
     ['/console/covenant', 'Covenant'],
+    ['/console/draft', 'Draft check'],
+    ['/console/history', 'History'],
     ['/console/matrix', 'Matrix'],
     ['/console/what-if', 'What if'],
     ['/console/report', 'Report'],
@@ -217,4 +222,56 @@ export function covenantPage(covenant: Covenant, warnings: readonly Diagnostic[]
     (lb) => html`<tr><td>${lb.id}</td><td>${lb.citation}${lb.requires ? html`<br><span class="muted">after approval ${lb.requires.join(', ')}</span>` : ''}</td><td>${[...lb.providers].join(', ')}</td><td>${period(lb.validity)}</td></tr>`,
   )}</tbody></table>
 <h2>Warnings from validate</h2>${warnings.length === 0 ? html`<p>None.</p>` : html`<ul>${warnings.map((w) => html`<li><code>${w.code}</code> ${w.message}${w.line ? html` <span class="muted">(line ${w.line})</span>` : ''}</li>`)}</ul>`}`;
+}
+
+export function draftPage(names: readonly string[], values: Record<string, string>, csrf: string, report: DraftReport | string | undefined): Html {
+  const result =
+    report === undefined
+      ? ''
+      : typeof report === 'string'
+        ? html`<p class="bad">${report}</p>`
+        : html`<h2>Validation</h2><p>${report.validation.valid ? html`<span class="ok">valid</span>` : html`<span class="bad">invalid</span>`}: ${report.validation.errors} errors, ${report.validation.warnings} warnings${
+            report.validation.policyVersion ? html`; it would be <code>${report.validation.policyVersion}</code>` : ''
+          }.</p>
+${report.validation.diagnostics.length === 0 ? '' : html`<ul>${report.validation.diagnostics.map((d) => html`<li class="${d.severity === 'error' ? 'bad' : ''}"><code>${d.file ?? ''}${d.line ? `:${d.line}` : ''}${d.column ? `:${d.column}` : ''}</code> ${d.severity}: ${d.message} <span class="muted">[${d.code}]</span></li>`)}</ul>`}
+${
+  report.tests
+    ? html`<h2>Policy tests</h2><p>${report.tests.passed} passed, ${report.tests.failed} failed.</p>
+${report.tests.diagnostics.map((d) => html`<p class="bad"><code>${d.file ?? ''}${d.line ? `:${d.line}` : ''}</code> ${d.message}</p>`)}
+<table><thead><tr><th>test</th><th>expected</th><th>got</th></tr></thead><tbody>${report.tests.results.map(
+        (r) => html`<tr><td>${r.passed ? html`<span class="ok">ok</span>` : html`<span class="bad">FAIL</span>`} ${r.name} <span class="muted">${r.file}${r.line ? `:${r.line}` : ''}</span></td><td>${r.expect}</td><td>${r.got}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
+${
+  report.impact
+    ? html`<h2>Impact on the logged decisions</h2><p>${report.impact.evaluated} evaluated; ${report.impact.flips.length} would be decided otherwise.</p>
+${report.impact.byRule.length === 0 ? '' : html`<table><thead><tr><th>rule</th><th>flips</th><th>to permit</th><th>to deny</th></tr></thead><tbody>${report.impact.byRule.map((r) => html`<tr><td>${r.rule}</td><td>${r.flips}</td><td>${r.toPermit}</td><td>${r.toDeny}</td></tr>`)}</tbody></table>`}`
+    : ''
+}`;
+  return html`<form method="post" action="/console/draft">
+<input type="hidden" name="csrf" value="${csrf}">
+<p><label>File to replace <select name="file"><option value="">a new file, named below</option>${names.map((n) => html`<option${values.file === n ? html` selected` : ''}>${n}</option>`)}</select></label></p>
+<p><label>New file's name (under policies/ or rules/) <input name="name" value="${values.name ?? ''}" size="40" placeholder="rules/new-article.yaml"></label></p>
+<p><label>Its content (YAML or JSON) <textarea name="content" rows="18" cols="100" required>${values.content ?? ''}</textarea></label></p>
+<p><button>Check the draft</button></p></form>
+<p class="muted">Nothing goes live from here: the draft is the serving version with this one file replaced or added, checked as <code>covenant validate</code>, <code>covenant test</code> and <code>covenant impact</code> would.</p>
+${result}`;
+}
+
+export function historyPage(versions: readonly { policyVersion: string; firstLoadedAt: string; files: readonly string[] }[], serving: string, diff: { a: string; b: string; diff: PolicyDiff } | string | undefined): Html {
+  const options = (selected: string | undefined): Html[] => versions.map((v) => html`<option value="${v.policyVersion}"${selected === v.policyVersion ? html` selected` : ''}>${v.firstLoadedAt} ${v.policyVersion.slice(7, 19)}</option>`);
+  const list = (title: string, c: PolicyDiff['rules']): Html =>
+    html`<h3>${title}</h3><ul>${c.added.map((id) => html`<li class="ok">added ${id}</li>`)}${c.removed.map((id) => html`<li class="bad">removed ${id}</li>`)}${c.changed.map((x) => html`<li>changed ${x.id}: ${x.fields.join(', ')}</li>`)}</ul>${
+      c.added.length + c.removed.length + c.changed.length === 0 ? html`<p>No change.</p>` : ''
+    }`;
+  const shown =
+    diff === undefined ? '' : typeof diff === 'string' ? html`<p class="bad">${diff}</p>` : html`<h2>From ${diff.a.slice(0, 19)}… to ${diff.b.slice(0, 19)}…</h2>${list('Articles', diff.diff.rules)}${list('Legal bases', diff.diff.legalBases)}`;
+  const latest = versions[versions.length - 1]?.policyVersion;
+  const before = versions[versions.length - 2]?.policyVersion;
+  return html`<table><thead><tr><th>went live</th><th>policy version</th><th>files</th></tr></thead><tbody>${[...versions].reverse().map(
+    (v) => html`<tr><td>${v.firstLoadedAt}</td><td><code>${v.policyVersion}</code>${v.policyVersion === serving ? html` <strong>(serving)</strong>` : ''}</td><td>${v.files.length}</td></tr>`,
+  )}</tbody></table>
+<form method="get" action="/console/history" class="filters"><label>from <select name="a">${options(diff && typeof diff !== 'string' ? diff.a : before)}</select></label><label>to <select name="b">${options(diff && typeof diff !== 'string' ? diff.b : latest)}</select></label><button>Compare</button></form>
+${shown}`;
 }
