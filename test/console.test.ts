@@ -143,6 +143,8 @@ describe('the console', () => {
     const covenant = await v.get('/console/covenant');
     expect(covenant.text).toMatch(/Convenant NSOC, art\. 4 lid 1/);
     expect(covenant.text).toMatch(/after approval bevoegd-gezag/);
+    // which policy tests exercise each article
+    expect(covenant.text).toMatch(/art-4-1-fiscal-to-fiod[\s\S]*?<li>FIOD may receive income data for TBML<\/li>/);
     expect((await v.get('/console/matrix')).text).toMatch(/Covenant matrix/);
     expect((await v.get('/console/log')).status).toBe(403);
   });

@@ -37,7 +37,7 @@ export interface AppDeps {
     validate(files: readonly PostedFile[], now: number): Promise<ValidationReport>;
     impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
     /** a draft of the rule files: validation, its policy tests and its impact on the log */
-    draft?(files: readonly PostedFile[], tests: readonly PostedFile[], now: number): Promise<DraftReport>;
+    draft?(files: readonly PostedFile[], tests: readonly PostedFile[], now: number, withImpact?: boolean): Promise<DraftReport>;
     /** the log's verification, with the archive of policy versions in `archiveDir` */
     verify(archiveDir: string | undefined): Promise<Verification>;
     list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;

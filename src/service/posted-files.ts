@@ -48,12 +48,19 @@ export async function impactOfFiles(log: DecisionLog, files: readonly PostedFile
 export interface DraftReport {
   readonly validation: ValidationReport;
   /** the policy tests run against the draft, when it compiles */
-  readonly tests?: { readonly passed: number; readonly failed: number; readonly diagnostics: readonly Diagnostic[]; readonly results: readonly { readonly name: string; readonly file: string; readonly line?: number; readonly expect: string; readonly got: string; readonly passed: boolean }[] };
+  readonly tests?: {
+    readonly passed: number;
+    readonly failed: number;
+    readonly diagnostics: readonly Diagnostic[];
+    /** each test, with the rules that applied in its decision (what it covers) */
+    readonly results: readonly { readonly name: string; readonly file: string; readonly line?: number; readonly expect: string; readonly got: string; readonly passed: boolean; readonly rules: readonly string[] }[];
+  };
   /** every logged decision under the draft, when it compiles */
   readonly impact?: Impact;
 }
 
-export async function draftCheck(log: DecisionLog, files: readonly PostedFile[], tests: readonly PostedFile[], now: number): Promise<DraftReport> {
+/** `withImpact` false: the tests alone, for the serving version (no log to read through). */
+export async function draftCheck(log: DecisionLog, files: readonly PostedFile[], tests: readonly PostedFile[], now: number, withImpact = true): Promise<DraftReport> {
   const validation = validateFiles(files, now);
   const compiled = compile(files, now);
   if (!compiled.covenant) return { validation };
@@ -65,10 +72,18 @@ export async function draftCheck(log: DecisionLog, files: readonly PostedFile[],
     else diagnostics.push(...parsed.diagnostics);
   }
   const run = runTests(compiled.covenant, documents, now);
-  const results = run.results.map((r) => ({ name: r.name, file: r.file, ...(r.line !== undefined && { line: r.line }), expect: r.expect, got: r.decision.decision, passed: r.passed }));
+  const results = run.results.map((r) => ({
+    name: r.name,
+    file: r.file,
+    ...(r.line !== undefined && { line: r.line }),
+    expect: r.expect,
+    got: r.decision.decision,
+    passed: r.passed,
+    rules: [...new Set(r.decision.categories.flatMap((c) => (c.decision === 'deny' && c.reason === 'approval-required' ? [] : c.rules)))],
+  }));
   return {
     validation,
     tests: { passed: results.filter((r) => r.passed).length, failed: results.filter((r) => !r.passed).length, diagnostics: [...diagnostics, ...run.diagnostics], results },
-    impact: await impact(log, compiled.covenant, {}),
+    ...(withImpact && { impact: await impact(log, compiled.covenant, {}) }),
   };
 }

@@ -50,8 +50,8 @@ export class ReviewThread {
   }
 
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
-  draft(files: readonly PostedFile[], tests: readonly PostedFile[], now: number): Promise<DraftReport> {
-    return this.runPosted({ op: 'draft', files, tests, now, logDir: this.logDir }) as Promise<DraftReport>;
+  draft(files: readonly PostedFile[], tests: readonly PostedFile[], now: number, withImpact = true): Promise<DraftReport> {
+    return this.runPosted({ op: 'draft', files, tests, now, logDir: this.logDir, withImpact }) as Promise<DraftReport>;
   }
 
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */

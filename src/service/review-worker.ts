@@ -18,7 +18,7 @@ import { draftCheck, impactOfFiles, validateFiles, type DraftReport, type Impact
 export type ReviewJob =
   | { readonly op: 'validate'; readonly files: readonly PostedFile[]; readonly now: number }
   | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
-  | { readonly op: 'draft'; readonly files: readonly PostedFile[]; readonly tests: readonly PostedFile[]; readonly now: number; readonly logDir: string }
+  | { readonly op: 'draft'; readonly files: readonly PostedFile[]; readonly tests: readonly PostedFile[]; readonly now: number; readonly logDir: string; readonly withImpact: boolean }
   | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
   | { readonly op: 'report'; readonly logDir: string; readonly period: Period; readonly names?: ReportNames; readonly now: number }
   | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
@@ -102,7 +102,7 @@ async function answer(request: ReviewRequest): Promise<ReviewResult> {
     case 'impact':
       return reading(request.logDir, (log) => impactOfFiles(log, request.files, request.period));
     case 'draft':
-      return reading(request.logDir, (log) => draftCheck(log, request.files, request.tests, request.now));
+      return reading(request.logDir, (log) => draftCheck(log, request.files, request.tests, request.now, request.withImpact));
     case 'report':
       return reading(request.logDir, (log) => buildReport(log, request.period, { ...(request.names && { names: request.names }), now: request.now }));
     case 'digest':

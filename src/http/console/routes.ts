@@ -320,11 +320,25 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     return send(c, 'Policy history', who, historyPage(all, serving, diff));
   }));
 
-  app.get('/console/covenant', logged(deps, (c) => {
+  app.get('/console/covenant', logged(deps, async (c) => {
     const who = allowed(c, '/console/covenant');
     if (!('caller' in who)) return who;
     const v = deps.policy.current();
-    return send(c, 'Covenant', who, covenantPage(v.covenant, v.diagnostics.filter((d) => d.severity === 'warning'), deps.now()));
+    // Which tests cover each article: the policy tests run on the review thread against the serving files.
+    const files = (await deps.archive?.get(v.covenant.policyVersion)) ?? [];
+    const coverage = new Map<string, string[]>();
+    if (files.length > 0 && deps.review.draft) {
+      const run = await deps.review
+        .draft(
+          files.map((f) => ({ name: f.name, content: f.text })),
+          await testFiles(deps.policy.folders),
+          deps.now(),
+          false,
+        )
+        .catch(() => undefined);
+      for (const t of run?.tests?.results ?? []) for (const r of t.rules) coverage.set(r, [...(coverage.get(r) ?? []), t.name]);
+    }
+    return send(c, 'Covenant', who, covenantPage(v.covenant, v.diagnostics.filter((d) => d.severity === 'warning'), deps.now(), coverage));
   }));
 
   return app;

@@ -201,11 +201,11 @@ export function whatIfPage(covenant: Covenant, values: Record<string, string>, c
 ${result === undefined ? '' : typeof result === 'string' ? html`<p class="bad">${result}</p>` : result}`;
 }
 
-export function covenantPage(covenant: Covenant, warnings: readonly Diagnostic[], at: number): Html {
+export function covenantPage(covenant: Covenant, warnings: readonly Diagnostic[], at: number, coverage: ReadonlyMap<string, readonly string[]>): Html {
   const period = (v: { from?: number; until?: number }): string => `${v.from === undefined ? '…' : isoTime(v.from).slice(0, 10)} – ${v.until === undefined ? '…' : isoTime(v.until).slice(0, 10)}`;
   const inForce = (v: { from?: number; until?: number }): boolean => (v.from === undefined || v.from <= at) && (v.until === undefined || at <= v.until);
   return html`<p>${covenant.info.title} (<code>${covenant.info.id}</code>), ${period(covenant.info.validity)}; policy version <code>${covenant.policyVersion}</code>, ${covenant.rules.length} articles.</p>
-<h2>Articles</h2><table><thead><tr><th>article</th><th>effect</th><th>scope</th><th>in force</th><th>explanation</th></tr></thead><tbody>${covenant.rules.map(
+<h2>Articles</h2><table><thead><tr><th>article</th><th>effect</th><th>scope</th><th>in force</th><th>explanation</th><th>policy tests that exercise it</th></tr></thead><tbody>${covenant.rules.map(
     (r) => html`<tr><td>${r.citation}<br><span class="muted">${r.id} · ${r.source.file}${r.source.line ? `:${r.source.line}` : ''}</span></td><td class="${r.effect}">${r.effect}</td><td>${[
       r.providers ? `from ${[...r.providers].join(', ')}` : '',
       r.recipients ? `to ${[...r.recipients].join(', ')}` : '',
@@ -216,7 +216,9 @@ export function covenantPage(covenant: Covenant, warnings: readonly Diagnostic[]
       r.when ? 'with conditions' : '',
     ]
       .filter((x) => x !== '')
-      .join('; ')}</td><td>${period(r.validity)}${inForce(r.validity) ? '' : html` <span class="bad">(not now)</span>`}</td><td>${r.explanation ? text(r.explanation) : ''}</td></tr>`,
+      .join('; ')}</td><td>${period(r.validity)}${inForce(r.validity) ? '' : html` <span class="bad">(not now)</span>`}</td><td>${r.explanation ? text(r.explanation) : ''}</td><td>${
+      (coverage.get(r.id) ?? []).length === 0 ? html`<span class="bad">none</span>` : html`<ul>${(coverage.get(r.id) ?? []).map((t) => html`<li>${t}</li>`)}</ul>`
+    }</td></tr>`,
   )}</tbody></table>
 <h2>Legal bases</h2><table><thead><tr><th>id</th><th>citation</th><th>providers</th><th>in force</th></tr></thead><tbody>${[...covenant.legalBases.values()].map(
     (lb) => html`<tr><td>${lb.id}</td><td>${lb.citation}${lb.requires ? html`<br><span class="muted">after approval ${lb.requires.join(', ')}</span>` : ''}</td><td>${[...lb.providers].join(', ')}</td><td>${period(lb.validity)}</td></tr>`,
