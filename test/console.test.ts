@@ -3,6 +3,7 @@
 // real service on a loopback port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyStore } from '../src/keys/store.js';
+import { ConsoleSessions, SESSION_SECONDS } from '../src/http/console/session.js';
 import { dataPaths } from '../src/server.js';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -206,5 +207,21 @@ describe('the console', () => {
     } finally {
       await h.server.close();
     }
+  });
+
+  it('ends a session after its eight hours, and for a key no longer active', () => {
+    const caller = { keyId: 'k1', role: 'auditor' as const };
+    let active = true;
+    const sessions = new ConsoleSessions((id) => (active && id === 'k1' ? caller : undefined));
+    const t0 = Date.parse('2026-01-01T08:00:00Z');
+    const { token } = sessions.start(caller, t0);
+    expect(sessions.find(token, t0 + SESSION_SECONDS * 1000 - 1)?.caller).toBe(caller);
+    expect(sessions.find(token, t0 + SESSION_SECONDS * 1000)).toBeUndefined();
+    // expired means gone: an earlier clock does not bring it back
+    expect(sessions.find(token, t0)).toBeUndefined();
+    const second = sessions.start(caller, t0).token;
+    active = false;
+    expect(sessions.find(second, t0)).toBeUndefined();
+    expect(sessions.find('made-up', t0)).toBeUndefined();
   });
 });

@@ -39,7 +39,7 @@ export const VIEWS = {
 
 export const CONSOLE_CSS = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}
 header{background:#12355b;color:#fff;padding:.6em 1.2em;display:flex;gap:1.2em;align-items:center;flex-wrap:wrap}
-header a{color:#fff}header form{margin-left:auto}main{padding:1em 1.2em;max-width:80em}
+header a{color:#fff}header form{margin-left:auto}header .muted{color:#dde6f0}main{padding:1em 1.2em;max-width:80em}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}th{background:#eef}
 .permit{color:#0a6b2e;font-weight:600}.deny{color:#a4161a;font-weight:600}.muted{color:#666}
 form.filters{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:end}label{display:flex;flex-direction:column;font-size:.85em}
