@@ -78,7 +78,7 @@ describe.skipIf(!haveBrowser)('the console in a browser', () => {
           expect(await page.textContent('main')).toMatch(/has no access to this page/);
           continue;
         }
-        await page.screenshot({ path: join(SHOTS, `${label}-${path.replace(/^\/console\//, '').replace(/\//g, '-')}.png`), fullPage: true });
+        await page.screenshot({ path: join(SHOTS, `${label}-${path.startsWith('/console/log/') ? 'entry' : path.replace(/^\/console\//, '')}.png`), fullPage: true });
       }
       expect(problems, label).toEqual([]);
       expect(elsewhere, label).toEqual([]);
