@@ -139,7 +139,7 @@ describe.skipIf(!haveBrowser)('the console in a browser', () => {
       const context = await browser.newContext({ bypassCSP: true });
       const page = await context.newPage();
       await signInByKeyboard(page, s.keys[label] ?? '');
-      const views = VIEWS[label].map(([href]) => href as string).filter((p) => p !== '/console/report' && p !== '/console/matrix');
+      const views = VIEWS[label].map(([href]) => href as string).filter((p) => p !== '/console/report');
       for (const path of ['/console', ...views, ...(label === 'auditor' ? [`/console/log/${entryId}`] : [])]) {
         await page.goto(`${s.url}${path}`);
         await page.evaluate(axe);

@@ -146,7 +146,16 @@ describe('the console', () => {
     expect(covenant.text).toMatch(/after approval bevoegd-gezag/);
     // which policy tests exercise each article
     expect(covenant.text).toMatch(/art-4-1-fiscal-to-fiod[\s\S]*?<li>FIOD may receive income data for TBML<\/li>/);
-    expect((await v.get('/console/matrix')).text).toMatch(/Covenant matrix/);
+    const matrix = await v.get('/console/matrix?provider=belastingdienst&category=fiscal');
+    expect(matrix.status).toBe(200);
+    const providers = [...matrix.text.matchAll(/<tr><td>([^<]+)<\/td><td>[^<]+<\/td><td>([^<]+)</g)];
+    expect(providers.length).toBeGreaterThan(0);
+    for (const [, provider, category] of providers) {
+      expect(provider).toMatch(/\(belastingdienst\)$/);
+      expect(category).toMatch(/\(fiscal(\.[\w.-]+)?\)$/);
+    }
+    expect((await v.get('/console/matrix?provider=fiod&recipient=om')).text).toMatch(/wpg-19 for [^<]* after approval bevoegd-gezag/);
+    expect((await v.get('/console/matrix?at=not-a-date')).status).toBe(400);
     expect((await v.get('/console/log')).status).toBe(403);
   });
 

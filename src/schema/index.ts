@@ -61,6 +61,7 @@ export const validateConsoleSignIn: Validator = compile({ $ref: 'api.schema.json
 export const validateConsoleWhatIf: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleWhatIf' });
 export const validateConsoleDraft: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleDraft' });
 export const validateConsoleHistory: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleHistory' });
+export const validateConsoleMatrix: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleMatrix' });
 export const validateConsoleForm: Validator = compile({ $ref: 'api.schema.json#/$defs/consoleForm' });
 export const validateConsistencyQuery: Validator = compile({ $ref: 'api.schema.json#/$defs/consistencyQuery' });
 

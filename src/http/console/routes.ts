@@ -8,7 +8,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Caller, EntryKind, ListFilter } from '../../audit/types.js';
 import { ENTRY_KINDS } from '../../audit/types.js';
 import { instantOf, parseInstant } from '../../compile/time.js';
-import { buildMatrix, renderMatrix } from '../../engine/matrix.js';
+import { buildMatrix, renderMatrix, type Matrix } from '../../engine/matrix.js';
 import { decideAndRecord, refuse } from '../../service/decisions.js';
 import { renderReportHtml } from '../../service/report-html.js';
 import { namesOf } from '../../service/report.js';
@@ -25,14 +25,14 @@ import {
   validateConsoleWhatIf,
   validateExportQuery,
   validateListQuery,
-  validateMatrixQuery,
+  validateConsoleMatrix,
   validateReportQuery,
   type Validator,
 } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
 import { logged } from '../middleware.js';
 import { ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, sameToken } from './session.js';
-import { CONSOLE_CSS, covenantPage, decisionView, draftPage, entryPage, historyPage, exportsPage, home, integrityPage, layout, logPage, signIn, whatIfPage, VIEWS } from './views.js';
+import { CONSOLE_CSS, covenantPage, decisionView, draftPage, entryPage, historyPage, matrixPage, exportsPage, home, integrityPage, layout, logPage, signIn, whatIfPage, VIEWS } from './views.js';
 
 /** No script at all; styles from this origin; forms post here only; nothing may frame a page. */
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -234,13 +234,19 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   app.get('/console/matrix', logged(deps, async (c) => {
     const who = allowed(c, '/console/matrix');
     if (!('caller' in who)) return who;
-    const q = await query(c, who, validateMatrixQuery, 'GET /console/matrix', 'Matrix');
+    const q = await query(c, who, validateConsoleMatrix, 'GET /console/matrix', 'Matrix');
     if (q instanceof Response) return q;
     const at = q.at === undefined ? deps.now() : parseInstant(q.at, 'from');
     if (at === undefined) return send(c, 'Matrix', who, 'The date is not a real date or date-time.', 400);
     const covenant = deps.policy.current().covenant;
-    const text = await deps.review.matrix(deps.archive?.dir, covenant.policyVersion, at, 'html', () => renderMatrix(buildMatrix(covenant, at), 'html'));
-    return c.html(text, 200, { ...HEADERS, 'content-security-policy': CSP_DOCUMENT });
+    // Worked out on the review thread, as the API's matrix; filtered here by the reviewer's fields.
+    const text = await deps.review.matrix(deps.archive?.dir, covenant.policyVersion, at, 'json', () => renderMatrix(buildMatrix(covenant, at), 'json'));
+    const m = JSON.parse(text) as Matrix;
+    const under = (id: string, f: string | undefined): boolean => f === undefined || id === f || id.startsWith(`${f}.`);
+    const rows = m.rows.filter(
+      (r) => (q.provider === undefined || r.provider === q.provider) && (q.recipient === undefined || r.recipient === q.recipient) && under(r.category, q.category) && (q.legalBasis === undefined || r.legalBases.includes(q.legalBasis)),
+    );
+    return send(c, 'Matrix', who, matrixPage({ ...m, rows }, q));
   }));
 
   app.get('/console/what-if', logged(deps, (c) => {

@@ -10,6 +10,7 @@ import { nameBesideId } from '../../domain/text.js';
 import { isoTime } from '../../compile/time.js';
 import type { DraftReport } from '../../service/posted-files.js';
 import type { PolicyDiff } from '../../service/policy-diff.js';
+import type { Matrix } from '../../engine/matrix.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -276,4 +277,24 @@ export function historyPage(versions: readonly { policyVersion: string; firstLoa
   )}</tbody></table>
 <form method="get" action="/console/history" class="filters"><label>from <select name="a">${options(diff && typeof diff !== 'string' ? diff.a : before)}</select></label><label>to <select name="b">${options(diff && typeof diff !== 'string' ? diff.b : latest)}</select></label><button>Compare</button></form>
 ${shown}`;
+}
+
+export const MATRIX_FILTERS = ['at', 'provider', 'recipient', 'category', 'legalBasis'] as const;
+
+export function matrixPage(m: Matrix, query: Record<string, string>): Html {
+  const obligation = (o: Matrix['rows'][number]['ways'][number]['obligations'][number]): string => (o.type === 'retention' ? `retention ${o.days} days` : o.type === 'notify' ? `notify ${o.role}` : o.type);
+  const condition = (x: Matrix['rows'][number]['conditions'][number]): string =>
+    [`${x.rule} (${x.effect})`, x.when === null || x.when === undefined ? '' : `when ${JSON.stringify(x.when)}`, x.requires ? `after approval ${x.requires.join(', ')}` : ''].filter((t) => t !== '').join(' ');
+  return html`<form class="filters" method="get" action="/console/matrix">${MATRIX_FILTERS.map(
+    (f) => html`<label>${f === 'at' ? 'at (date)' : f} <input name="${f}" value="${query[f] ?? ''}" size="14"></label>`,
+  )}<button>Filter</button></form>
+<p>At ${m.at}; policy version <code>${m.policyVersion}</code>; ${m.rows.length} permitted exchanges shown. A conditional row permits only when its conditions hold.</p>
+<table><thead><tr><th>provider</th><th>recipient</th><th>category</th><th>ways: basis, purposes, obligations</th><th>conditions</th></tr></thead><tbody>${m.rows.map(
+    (r) => html`<tr><td>${nameBesideId(r.names.provider, r.provider)}</td><td>${nameBesideId(r.names.recipient, r.recipient)}</td><td>${nameBesideId(r.names.category, r.category)}${
+      r.conditional ? html`<br><span class="muted">conditional</span>` : ''
+    }</td><td><ul>${r.ways.map(
+      (w) => html`<li>${w.legalBasis} for ${w.purposes.join(', ')}${w.approvals.length > 0 ? ` after approval ${w.approvals.join(', ')}` : ''}: ${w.obligations.length === 0 ? 'no obligations' : w.obligations.map(obligation).join(', ')} <span class="muted">(${w.rules.join(', ')})</span></li>`,
+    )}</ul></td><td>${r.conditions.length === 0 ? '' : html`<ul>${r.conditions.map((x) => html`<li>${condition(x)}</li>`)}</ul>`}</td></tr>`,
+  )}</tbody></table>
+<p class="muted">The same as a file: <code>covenant matrix --format csv|md|html|json</code> or <code>GET /v1/policy/matrix</code>.</p>`;
 }
