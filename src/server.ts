@@ -38,6 +38,8 @@ export interface ServeConfig {
   readonly maxConnections?: number;
   /** a secret that GET /metrics then requires (Bearer); absent: /metrics is open */
   readonly metricsKey?: string;
+  /** how long a console session lasts (default 8 hours) */
+  readonly consoleSessionSeconds?: number;
   /** per-key limits: refusals a second before a key is answered 429 (default 20), requests a second (default none) */
   readonly throttle?: ThrottleOptions;
   readonly logger?: Logger;
@@ -158,6 +160,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     receipts,
     throttle,
     ...(config.metricsKey !== undefined && { metricsKey: config.metricsKey }),
+    ...(config.consoleSessionSeconds !== undefined && { consoleSessionSeconds: config.consoleSessionSeconds }),
     metrics,
     logger,
     review,

@@ -26,8 +26,8 @@ let browser: Browser;
 let entryId = '';
 
 /** Signs in with the keyboard alone: Tab to the key field, type it, Enter. */
-async function signInByKeyboard(page: Page, key: string): Promise<void> {
-  await page.goto(`${s.url}/console`);
+async function signInByKeyboard(page: Page, key: string, url = s.url): Promise<void> {
+  await page.goto(`${url}/console`);
   for (let i = 0; i < 10 && (await page.evaluate('document.activeElement && document.activeElement.getAttribute("name")')) !== 'key'; i++) await page.keyboard.press('Tab');
   await page.keyboard.type(key);
   await page.keyboard.press('Enter');
@@ -148,6 +148,29 @@ describe.skipIf(!haveBrowser)('the console in a browser', () => {
         expect(violations, `${label} ${path}`).toEqual([]);
       }
       await context.close();
+    }
+  });
+
+  it('sends a visitor whose session has expired back to sign in, and refuses a form without its token', async () => {
+    const short = await testServer({ consoleSessionSeconds: 2 });
+    // JavaScript on only so that the test itself can alter the form; the pages run none
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await signInByKeyboard(page, short.keys['privacy-officer'] ?? '', short.url);
+      await page.goto(`${short.url}/console/what-if`);
+      // the same form with its token taken out, as a forger would have to post it
+      await page.$eval('form[action="/console/what-if"] input[name="csrf"]', (el) => el.setAttribute('value', 'forged'));
+      await page.fill('input[name="dataCategories"]', 'fiscal.income');
+      await page.click('button:has-text("Simulate")');
+      await page.waitForSelector('h1:text-is("Refused")', { timeout: 5000 });
+      expect(await page.textContent('main')).toMatch(/not made by this console/);
+      await new Promise((r) => setTimeout(r, 2200));
+      await page.goto(`${short.url}/console/what-if`);
+      expect(await page.textContent('h1')).toBe('Sign in');
+    } finally {
+      await context.close();
+      await short.server.close();
     }
   });
 });

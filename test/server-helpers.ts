@@ -18,7 +18,7 @@ export interface TestServer {
   call(method: string, path: string, options?: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export async function testServer(options: { policies?: string; rules?: string; dataDir?: string; maxSkewMs?: number; logger?: Logger; throttle?: ThrottleOptions } = {}): Promise<TestServer> {
+export async function testServer(options: { policies?: string; rules?: string; dataDir?: string; maxSkewMs?: number; logger?: Logger; throttle?: ThrottleOptions; consoleSessionSeconds?: number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'covenant-data-'));
   const store = await KeyStore.open(dataPaths(dataDir).keys);
   const keys: Record<string, string> = {};
@@ -40,6 +40,7 @@ export async function testServer(options: { policies?: string; rules?: string; d
     bodyLimitBytes: 64 * 1024,
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.throttle && { throttle: options.throttle }),
+    ...(options.consoleSessionSeconds !== undefined && { consoleSessionSeconds: options.consoleSessionSeconds }),
   });
   if (!('url' in server)) throw new Error(`server did not start: ${JSON.stringify(server.diagnostics)}`);
   const call: TestServer['call'] = async (method, path, o = {}) => {

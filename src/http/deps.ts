@@ -26,6 +26,8 @@ export interface AppDeps {
   readonly logKey?: string;
   /** false only to measure what receipts cost (`npm run bench:http`) */
   readonly receipts?: boolean;
+  /** how long a console session lasts; 8 hours when absent */
+  readonly consoleSessionSeconds?: number;
   /** when set, GET /metrics needs `Authorization: Bearer` with it */
   readonly metricsKey?: string;
   /** per-key limits on refusals and requests; none when absent */

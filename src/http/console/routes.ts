@@ -61,7 +61,7 @@ type Who = { caller: Caller; csrf: string; token: string };
 
 export function consoleRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const sessions = new ConsoleSessions((id) => deps.keys.active?.(id));
+  const sessions = new ConsoleSessions((id) => deps.keys.active?.(id), deps.consoleSessionSeconds ?? SESSION_SECONDS);
   const versions = deps.archive && new VersionCache(deps.archive);
 
   const send = (c: Context<Env>, title: string, who: Who | undefined, body: Parameters<typeof layout>[2], status: 200 | 400 | 401 | 403 | 404 | 413 | 503 = 200): Promise<Response> | Response =>
@@ -129,7 +129,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     }
     const { token } = sessions.start(caller, deps.now());
     const secure = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
-    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: SESSION_SECONDS, secure });
+    setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: sessions.seconds, secure });
     return c.redirect('/console', 303);
   }));
 

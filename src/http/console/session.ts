@@ -21,7 +21,10 @@ export interface Session {
 export class ConsoleSessions {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly active: (keyId: string) => Caller | undefined) {}
+  constructor(
+    private readonly active: (keyId: string) => Caller | undefined,
+    readonly seconds = SESSION_SECONDS,
+  ) {}
 
   start(caller: Caller, now: number): { token: string; session: Session } {
     if (this.sessions.size >= MAX_SESSIONS) {
@@ -29,7 +32,7 @@ export class ConsoleSessions {
       if (oldest !== undefined) this.sessions.delete(oldest);
     }
     const token = randomBytes(32).toString('base64url');
-    const session = { keyId: caller.keyId, csrf: randomBytes(32).toString('base64url'), expires: now + SESSION_SECONDS * 1000 };
+    const session = { keyId: caller.keyId, csrf: randomBytes(32).toString('base64url'), expires: now + this.seconds * 1000 };
     this.sessions.set(hashOf(token), session);
     return { token, session };
   }
