@@ -3,8 +3,8 @@
 // the running service holds). The key comes from a file or the environment, never the command
 // line, where other users of the machine could read it. Exit 0 done, 1 refused by the service or
 // unreachable, 2 bad arguments.
-import { readFile } from 'node:fs/promises';
 import { Exit, type ExitCode, type Io } from './io.js';
+import { apiKeyOf } from './options.js';
 
 export interface ApprovalsFlags {
   url?: string;
@@ -24,7 +24,7 @@ async function call(flags: ApprovalsFlags, io: Io, method: 'GET' | 'POST', path:
     io.stderr('error: --url is required: the service that keeps the register, e.g. https://covenant.example\n');
     return Exit.invalid;
   }
-  const key = flags.apiKeyFile ? (await readFile(flags.apiKeyFile, 'utf8').catch(() => '')).trim() : io.env.COVENANT_API_KEY;
+  const key = await apiKeyOf(flags, io);
   if (!key) {
     io.stderr('error: an API key of the service is needed (role approver to grant or revoke): --api-key-file FILE or env COVENANT_API_KEY\n');
     return Exit.invalid;

@@ -1,4 +1,5 @@
 // Options shared by commands: the rule folders (flags, then env, then defaults; CONTRACT 1).
+import { readFile } from 'node:fs/promises';
 import type { Folders } from '../loader/files.js';
 import { parseInstant, parseRequestTime } from '../compile/time.js';
 import type { Io } from './io.js';
@@ -26,4 +27,10 @@ export const dataDir = (flags: { data?: string }, io: Io): string => flags.data 
 /** A time given on the command line: an RFC 3339 date-time, or a date (its start, or its end). */
 export function flagTime(text: string, bound: 'from' | 'until' = 'from'): number | undefined {
   return /^\d{4}-\d{2}-\d{2}$/.test(text) ? parseInstant(text, bound) : parseRequestTime(text);
+}
+
+/** A service API key for a command that talks to the service: from `--api-key-file`, else env COVENANT_API_KEY; never a flag's value, which other users could read. */
+export async function apiKeyOf(flags: { apiKeyFile?: string }, io: Io): Promise<string | undefined> {
+  const key = flags.apiKeyFile ? (await readFile(flags.apiKeyFile, 'utf8').catch(() => '')).trim() : io.env.COVENANT_API_KEY;
+  return key || undefined;
 }

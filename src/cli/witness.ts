@@ -2,10 +2,10 @@
 // Exit 1 (and a line on stderr, and the failure counted in DIR/witness.prom) on a checkpoint that
 // is unsigned or inconsistent with the last one accepted; 2 on bad arguments; 3 when --once could
 // not reach the log.
-import { readFile } from 'node:fs/promises';
 import { observe, openWitness, writeMetrics, type WitnessState } from '../audit/witness.js';
 import { readVerifierKey } from './receipts.js';
 import { Exit, type ExitCode, type Io } from './io.js';
+import { apiKeyOf } from './options.js';
 
 export interface WitnessFlags {
   url?: string;
@@ -25,7 +25,7 @@ export async function witnessCommand(flags: WitnessFlags, io: Io): Promise<ExitC
     io.stderr(`error: ${missing.map((m) => `--${m === 'logKey' ? 'log-key' : m}`).join(', ')} required\n`);
     return Exit.invalid;
   }
-  const apiKey = flags.apiKeyFile ? (await readFile(flags.apiKeyFile, 'utf8').catch(() => '')).trim() : io.env.COVENANT_API_KEY;
+  const apiKey = await apiKeyOf(flags, io);
   if (!apiKey) {
     io.stderr('error: the witness needs an API key of the service (any role): --api-key-file FILE or env COVENANT_API_KEY\n');
     return Exit.invalid;

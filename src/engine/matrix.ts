@@ -170,7 +170,8 @@ function addWay(c: Covenant, rows: Map<string, MatrixRow>, t: { provider: Id; re
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-const conditionText = (x: MatrixCondition): string =>
+/** A condition in words: the rule and its effect, its `when` as written, the approvals it requires. */
+export const conditionText = (x: MatrixCondition): string =>
   [`${x.rule} (${x.effect})`, ...(x.when === null || x.when === undefined ? [] : [`when ${JSON.stringify(x.when)}`]), ...(x.requires ? [`after approval ${x.requires.join(', ')}`] : [])].join(' ');
 
 export type MatrixFormat = 'json' | 'md' | 'csv' | 'html';

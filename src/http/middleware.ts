@@ -3,7 +3,7 @@ import { instantOf } from '../compile/time.js';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
-import type { Caller, Role } from '../audit/types.js';
+import { ENTRY_KINDS, type Caller, type EntryKind, type ListFilter, type Role } from '../audit/types.js';
 import { validateIdParam, type Validator } from '../schema/index.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
@@ -231,4 +231,41 @@ export async function readJson(c: Context, limit: number): Promise<Body> {
   const repeated = duplicateKey(text, value);
   if (repeated !== undefined) return { ok: false, status: 400, title: 'malformed request', message: `the key \`${repeated}\` appears twice in one object: the request is ambiguous` };
   return { ok: true, value };
+}
+
+/** A query's or body's `from` and `to`, as instants, for the period routes and pages. */
+export const periodOf = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
+  ...(q.from !== undefined && { from: instantOf(q.from) }),
+  ...(q.to !== undefined && { to: instantOf(q.to) }),
+});
+
+/**
+ * A response streamed a chunk at a time as the client takes them (an export read on the review
+ * thread), never the whole log in memory; a client that goes away closes the reading.
+ */
+export function streamed(chunks: AsyncGenerator<string>, headers: Record<string, string>): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  });
+  return new Response(body, { headers });
+}
+
+/** The log filter a listing query (valid by `listQuery`) asks for: by the API's route and the console's page alike. */
+export function listFilterOf(query: Record<string, string>): ListFilter {
+  const kind = (query.kind ?? 'decision') as EntryKind | 'all';
+  const text = ['provider', 'recipient', 'purpose', 'category', 'legalBasis', 'rule', 'caseReference', 'callerKey'] as const;
+  return {
+    kinds: kind === 'all' ? ENTRY_KINDS : [kind],
+    ...Object.fromEntries(text.filter((k) => query[k] !== undefined).map((k) => [k, query[k]])),
+    ...(query.decision !== undefined && { decision: query.decision as 'permit' | 'deny' }),
+    ...periodOf(query),
+  };
 }

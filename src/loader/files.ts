@@ -16,6 +16,20 @@ export interface Folders {
   readonly rules: string;
 }
 
+/** A file's name in a version: its folder's label and its path under it, with `/` on every system. */
+export const documentName = (label: 'policies' | 'rules', root: string, path: string): string => `${label}/${relative(root, path).split('\\').join('/')}`;
+
+/** The policy tests under both folders, named as the rule files are, with their text. */
+export async function readTestFiles(folders: Folders): Promise<{ readonly name: string; readonly content: string }[]> {
+  const out: { name: string; content: string }[] = [];
+  for (const [label, root] of [['policies', folders.policies], ['rules', folders.rules]] as const) {
+    for (const path of await listFiles(root).catch(() => [] as string[])) {
+      if (isTestFile(path)) out.push({ name: documentName(label, root, path), content: await readFile(path, 'utf8') });
+    }
+  }
+  return out;
+}
+
 /** Every data file under a folder, sorted by path; hidden entries and node_modules are skipped. */
 export async function listFiles(root: string): Promise<string[]> {
   const out: string[] = [];
@@ -63,7 +77,7 @@ export async function loadCovenant(folders: Folders, options: { now?: number } =
       const real = await realpath(path);
       if (seen.has(real)) continue;
       seen.add(real);
-      const parsed = parseText(path, await readFile(path, 'utf8'), `${label}/${relative(root, path).split('\\').join('/')}`);
+      const parsed = parseText(path, await readFile(path, 'utf8'), documentName(label, root, path));
       if (parsed.ok) documents.push(parsed.document);
       else diagnostics.push(...parsed.diagnostics);
     }

@@ -1,22 +1,18 @@
 // /console: the reviewing roles' pages. Sign in with an API key (it becomes a session cookie),
 // sign out; every form carries the session's token and must come from this origin; what shows
 // follows the role. The pages read through the same review thread and engine as the API routes.
-import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { Caller, EntryKind, ListFilter } from '../../audit/types.js';
-import { ENTRY_KINDS } from '../../audit/types.js';
-import { instantOf, parseInstant } from '../../compile/time.js';
+import type { Caller } from '../../audit/types.js';
+import { parseInstant } from '../../compile/time.js';
 import { buildMatrix, renderMatrix, type Matrix } from '../../engine/matrix.js';
 import { decideAndRecord, refuse } from '../../service/decisions.js';
 import { renderReportHtml } from '../../service/report-html.js';
 import { namesOf } from '../../service/report.js';
 import { replay, VersionCache } from '../../service/review.js';
 import { diffCovenants } from '../../service/policy-diff.js';
-import type { PostedFile } from '../../service/posted-files.js';
 import { PostedWorkRefused } from '../../service/review-thread.js';
-import { isTestFile, listFiles, type Folders } from '../../loader/files.js';
+import { readTestFiles } from '../../loader/files.js';
 import {
   validateConsoleDraft,
   validateConsoleForm,
@@ -30,7 +26,7 @@ import {
   type Validator,
 } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { logged } from '../middleware.js';
+import { listFilterOf, logged, periodOf, streamed } from '../middleware.js';
 import { ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, sameToken } from './session.js';
 import { CONSOLE_CSS, covenantPage, decisionView, draftPage, entryPage, historyPage, matrixPage, exportsPage, home, integrityPage, layout, logPage, signIn, whatIfPage, VIEWS } from './views.js';
 
@@ -45,17 +41,6 @@ const HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'same-
 const FORM_LIMIT = 16 * 1024;
 /** A draft carries a rule file, percent-encoded: up to 2 MiB of text may take three times that. */
 const DRAFT_LIMIT = 6 * 1024 * 1024;
-
-/** The policy tests under the rule folders, named as `covenant test` names them. */
-async function testFiles(folders: Folders): Promise<PostedFile[]> {
-  const out: PostedFile[] = [];
-  for (const [label, root] of [['policies', folders.policies], ['rules', folders.rules]] as const) {
-    for (const path of await listFiles(root).catch(() => [] as string[])) {
-      if (isTestFile(path)) out.push({ name: `${label}/${relative(root, path).split('\\').join('/')}`, content: await readFile(path, 'utf8') });
-    }
-  }
-  return out;
-}
 
 type Who = { caller: Caller; csrf: string; token: string };
 
@@ -148,22 +133,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     if (!('caller' in who)) return who;
     const q = await query(c, who, validateListQuery, 'GET /console/log', 'Decision log');
     if (q instanceof Response) return q;
-    const kind = (q.kind ?? 'decision') as EntryKind | 'all';
-    const pick = <K extends keyof ListFilter>(k: K, v: ListFilter[K] | undefined): Partial<ListFilter> => (v === undefined ? {} : { [k]: v });
-    const filter: ListFilter = {
-      kinds: kind === 'all' ? ENTRY_KINDS : [kind],
-      ...pick('provider', q.provider),
-      ...pick('recipient', q.recipient),
-      ...pick('purpose', q.purpose),
-      ...pick('category', q.category),
-      ...pick('legalBasis', q.legalBasis),
-      ...pick('rule', q.rule),
-      ...pick('caseReference', q.caseReference),
-      ...pick('callerKey', q.callerKey),
-      ...pick('decision', q.decision as 'permit' | 'deny' | undefined),
-      ...pick('from', q.from === undefined ? undefined : instantOf(q.from)),
-      ...pick('to', q.to === undefined ? undefined : instantOf(q.to)),
-    };
+    const filter = listFilterOf(q);
     const page = await deps.review.list(filter, { limit: Number(q.limit ?? 50), ...(q.cursor !== undefined && { before: Number(q.cursor) }) });
     const { cursor: _, ...kept } = q;
     return send(c, 'Decision log', who, logPage(kept, page.items, page.next === undefined ? undefined : String(page.next)));
@@ -195,8 +165,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     if (!('caller' in who)) return who;
     const q = await query(c, who, validateReportQuery, 'GET /console/report', 'Report');
     if (q instanceof Response) return q;
-    const period = { ...(q.from !== undefined && { from: instantOf(q.from) }), ...(q.to !== undefined && { to: instantOf(q.to) }) };
-    const r = await deps.review.report(period, namesOf(deps.policy.current().covenant), deps.now());
+    const r = await deps.review.report(periodOf(q), namesOf(deps.policy.current().covenant), deps.now());
     return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()), 200, { ...HEADERS, 'content-security-policy': CSP_DOCUMENT });
   }));
 
@@ -212,22 +181,9 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
       if (!('caller' in who)) return who;
       const q = await query(c, who, validateExportQuery, `GET /console/exports/${what}`, 'Exports');
       if (q instanceof Response) return q;
-      const period = { ...(q.from !== undefined && { from: instantOf(q.from) }), ...(q.to !== undefined && { to: instantOf(q.to) }) };
       const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
-      if (what === 'digest') return c.json(await deps.review.exportDigest(period, format), 200, { ...HEADERS, 'content-disposition': `attachment; filename="export.${format}.digest.json"` });
-      const chunks = deps.review.exportChunks(period, format);
-      const encoder = new TextEncoder();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const next = await chunks.next();
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(next.value));
-        },
-        async cancel() {
-          await chunks.return(undefined);
-        },
-      });
-      return new Response(body, { headers: { ...HEADERS, 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="export.${format}"` } });
+      if (what === 'digest') return c.json(await deps.review.exportDigest(periodOf(q), format), 200, { ...HEADERS, 'content-disposition': `attachment; filename="export.${format}.digest.json"` });
+      return streamed(deps.review.exportChunks(periodOf(q), format), { ...HEADERS, 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson', 'content-disposition': `attachment; filename="export.${format}"` });
     }));
   }
 
@@ -302,7 +258,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     const current = await deps.archive?.get(serving);
     if (!current || !deps.review.draft) return draftForm(c, who, fields, 'The serving version is not archived here, so a draft cannot be built on it.', 503);
     const files = [...current.filter((f) => f.name !== name).map((f) => ({ name: f.name, content: f.text })), { name, content: (fields.content ?? '').replace(/\r\n/g, '\n') }];
-    const tests = await testFiles(deps.policy.folders);
+    const tests = await readTestFiles(deps.policy.folders);
     try {
       return await draftForm(c, who, fields, await deps.review.draft(files, tests, deps.now()));
     } catch (e) {
@@ -337,7 +293,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
       const run = await deps.review
         .draft(
           files.map((f) => ({ name: f.name, content: f.text })),
-          await testFiles(deps.policy.folders),
+          await readTestFiles(deps.policy.folders),
           deps.now(),
           false,
         )

@@ -5,12 +5,12 @@ import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Caller, LogEntry, Verification } from '../../audit/types.js';
 import type { Covenant } from '../../domain/covenant.js';
-import type { Decision, Diagnostic, LocalizedText, Reason } from '../../domain/types.js';
+import type { Decision, Diagnostic, LocalizedText, Obligation, Reason } from '../../domain/types.js';
 import { nameBesideId } from '../../domain/text.js';
 import { isoTime } from '../../compile/time.js';
 import type { DraftReport } from '../../service/posted-files.js';
 import type { PolicyDiff } from '../../service/policy-diff.js';
-import type { Matrix } from '../../engine/matrix.js';
+import { conditionText, type Matrix } from '../../engine/matrix.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -72,6 +72,8 @@ export const home = (caller: Caller): Html => {
   return html`<ul>${views.map(([href, label]) => html`<li><a href="${href}">${label}</a></li>`)}</ul>`;
 };
 
+const obligationText = (o: Obligation): string => (o.type === 'retention' ? `retention ${o.days} days` : o.type === 'notify' ? `notify ${o.role}` : o.type);
+
 const text = (t: LocalizedText): Html => html`<div lang="nl">${t.nl}</div><div lang="en" class="muted">${t.en}</div>`;
 
 function outcome(d: { decision: string }): Html {
@@ -127,7 +129,7 @@ export function decisionView(d: Decision, covenant: Covenant): Html {
     (c) => html`<tr><td>${cat(c.category)}</td><td>${outcome(c)}${c.decision === 'deny' ? html` <code>${c.reason}</code>` : ''}</td><td>${c.rules.join(', ')}</td></tr>`,
   )}</tbody></table>
 <h2>Reasons</h2><table><thead><tr><th>code</th><th>category</th><th>article</th><th>explanation (nl / en)</th></tr></thead><tbody>${d.reasons.map(reasonRow)}</tbody></table>
-<h2>Obligations</h2>${d.obligations.length === 0 ? html`<p>None.</p>` : html`<ul>${d.obligations.map((o) => html`<li>${o.type === 'retention' ? `retention ${o.days} days` : o.type === 'notify' ? `notify ${o.role}` : o.type}</li>`)}</ul>`}
+<h2>Obligations</h2>${d.obligations.length === 0 ? html`<p>None.</p>` : html`<ul>${d.obligations.map((o) => html`<li>${obligationText(o)}</li>`)}</ul>`}
 ${
   d.nearMisses.length === 0
     ? ''
@@ -282,9 +284,6 @@ ${shown}`;
 export const MATRIX_FILTERS = ['at', 'provider', 'recipient', 'category', 'legalBasis'] as const;
 
 export function matrixPage(m: Matrix, query: Record<string, string>): Html {
-  const obligation = (o: Matrix['rows'][number]['ways'][number]['obligations'][number]): string => (o.type === 'retention' ? `retention ${o.days} days` : o.type === 'notify' ? `notify ${o.role}` : o.type);
-  const condition = (x: Matrix['rows'][number]['conditions'][number]): string =>
-    [`${x.rule} (${x.effect})`, x.when === null || x.when === undefined ? '' : `when ${JSON.stringify(x.when)}`, x.requires ? `after approval ${x.requires.join(', ')}` : ''].filter((t) => t !== '').join(' ');
   return html`<form class="filters" method="get" action="/console/matrix">${MATRIX_FILTERS.map(
     (f) => html`<label>${f === 'at' ? 'at (date)' : f} <input name="${f}" value="${query[f] ?? ''}" size="14"></label>`,
   )}<button>Filter</button></form>
@@ -293,8 +292,8 @@ export function matrixPage(m: Matrix, query: Record<string, string>): Html {
     (r) => html`<tr><td>${nameBesideId(r.names.provider, r.provider)}</td><td>${nameBesideId(r.names.recipient, r.recipient)}</td><td>${nameBesideId(r.names.category, r.category)}${
       r.conditional ? html`<br><span class="muted">conditional</span>` : ''
     }</td><td><ul>${r.ways.map(
-      (w) => html`<li>${w.legalBasis} for ${w.purposes.join(', ')}${w.approvals.length > 0 ? ` after approval ${w.approvals.join(', ')}` : ''}: ${w.obligations.length === 0 ? 'no obligations' : w.obligations.map(obligation).join(', ')} <span class="muted">(${w.rules.join(', ')})</span></li>`,
-    )}</ul></td><td>${r.conditions.length === 0 ? '' : html`<ul>${r.conditions.map((x) => html`<li>${condition(x)}</li>`)}</ul>`}</td></tr>`,
+      (w) => html`<li>${w.legalBasis} for ${w.purposes.join(', ')}${w.approvals.length > 0 ? ` after approval ${w.approvals.join(', ')}` : ''}: ${w.obligations.length === 0 ? 'no obligations' : w.obligations.map(obligationText).join(', ')} <span class="muted">(${w.rules.join(', ')})</span></li>`,
+    )}</ul></td><td>${r.conditions.length === 0 ? '' : html`<ul>${r.conditions.map((x) => html`<li>${conditionText(x)}</li>`)}</ul>`}</td></tr>`,
   )}</tbody></table>
 <p class="muted">The same as a file: <code>covenant matrix --format csv|md|html|json</code> or <code>GET /v1/policy/matrix</code>.</p>`;
 }

@@ -1,11 +1,9 @@
 // /v1/decisions and /v1/simulations: deciding, and reading the log back.
-import { instantOf } from '../../compile/time.js';
 import { Hono, type Context } from 'hono';
 import { decideAndRecord, refuse, type Outcome } from '../../service/decisions.js';
 import { validateDecideQuery, validateListQuery } from '../../schema/index.js';
-import { ENTRY_KINDS, type EntryKind, type ListFilter } from '../../audit/types.js';
 import type { AppDeps, Env } from '../deps.js';
-import { guarded, readJson, validId, validQuery } from '../middleware.js';
+import { guarded, listFilterOf, readJson, validId, validQuery } from '../middleware.js';
 import { problem } from '../problem.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' } as const;
@@ -49,21 +47,7 @@ export function decisionRoutes(deps: AppDeps): Hono<Env> {
   app.get('/v1/decisions', guarded(deps, ['auditor'], async function listDecisions(c) {
     const query = await validQuery(c, deps, validateListQuery, 'GET /v1/decisions');
     if (query instanceof Response) return query;
-    const kind = (query.kind ?? 'decision') as EntryKind | 'all';
-    const filter: ListFilter = {
-      kinds: kind === 'all' ? ENTRY_KINDS : [kind],
-      ...(query.provider !== undefined && { provider: query.provider }),
-      ...(query.recipient !== undefined && { recipient: query.recipient }),
-      ...(query.purpose !== undefined && { purpose: query.purpose }),
-      ...(query.category !== undefined && { category: query.category }),
-      ...(query.legalBasis !== undefined && { legalBasis: query.legalBasis }),
-      ...(query.rule !== undefined && { rule: query.rule }),
-      ...(query.caseReference !== undefined && { caseReference: query.caseReference }),
-      ...(query.callerKey !== undefined && { callerKey: query.callerKey }),
-      ...(query.decision !== undefined && { decision: query.decision as 'permit' | 'deny' }),
-      ...(query.from !== undefined && { from: instantOf(query.from) }),
-      ...(query.to !== undefined && { to: instantOf(query.to) }),
-    };
+    const filter = listFilterOf(query);
     // On the review thread: a filter that matches little reads far back through the log.
     const page = await deps.review.list(filter, { limit: Number(query.limit ?? 50), ...(query.cursor !== undefined && { before: Number(query.cursor) }) });
     return c.json({ items: page.items, ...(page.next !== undefined && { nextCursor: String(page.next) }) });

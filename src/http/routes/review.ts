@@ -1,6 +1,5 @@
 // The privacy-review routes (CONTRACT 5): export, report, replay, impact and the matrix. For
 // auditors and privacy officers.
-import { instantOf } from '../../compile/time.js';
 import { Hono } from 'hono';
 import { renderReportHtml } from '../../service/report-html.js';
 import { namesOf } from '../../service/report.js';
@@ -9,13 +8,8 @@ import { buildMatrix, renderMatrix, type MatrixFormat } from '../../engine/matri
 import { parseInstant } from '../../compile/time.js';
 import { validateExportQuery, validateImpactBody, validateMatrixQuery, validateReportQuery } from '../../schema/index.js';
 import type { AppDeps, Env } from '../deps.js';
-import { filesLimit, guarded, postedRefused, refused, validBody, validId, validQuery, type RouteHandler } from '../middleware.js';
+import { filesLimit, guarded, periodOf, postedRefused, refused, streamed, validBody, validId, validQuery, type RouteHandler } from '../middleware.js';
 import { problem } from '../problem.js';
-
-const period = (q: { from?: string; to?: string }): { from?: number; to?: number } => ({
-  ...(q.from !== undefined && { from: instantOf(q.from) }),
-  ...(q.to !== undefined && { to: instantOf(q.to) }),
-});
 
 export function reviewRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
@@ -26,34 +20,21 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export');
     if (q instanceof Response) return q;
     const format = (q.format ?? 'ndjson') as 'ndjson' | 'csv';
-    // Read on the review thread; streamed a chunk at a time as the client takes them, never the
-    // whole log in memory.
-    const chunks = deps.review.exportChunks(period(q), format);
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const next = await chunks.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
-      },
-      async cancel() {
-        await chunks.return(undefined);
-      },
-    });
-    return new Response(body, { headers: { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson' } });
+    // Read on the review thread.
+    return streamed(deps.review.exportChunks(periodOf(q), format), { 'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson' });
   }));
 
   app.get('/v1/audit/export/digest', reviewers(async function exportDigest(c) {
     const q = await validQuery(c, deps, validateExportQuery, 'GET /v1/audit/export/digest');
     if (q instanceof Response) return q;
     // On the review thread, as the report: reading the whole log must not hold decisions up.
-    return c.json(await deps.review.exportDigest(period(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv'));
+    return c.json(await deps.review.exportDigest(periodOf(q), (q.format ?? 'ndjson') as 'ndjson' | 'csv'));
   }));
 
   app.get('/v1/audit/report', reviewers(async function report(c) {
     const q = await validQuery(c, deps, validateReportQuery, 'GET /v1/audit/report');
     if (q instanceof Response) return q;
-    const r = await deps.review.report(period(q), namesOf(deps.policy.current().covenant), deps.now());
+    const r = await deps.review.report(periodOf(q), namesOf(deps.policy.current().covenant), deps.now());
     if (q.format === 'html') return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()));
     return c.json(r);
   }));
@@ -73,7 +54,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     const b = body.value as { files: { name: string; content: string }[]; from?: string; to?: string };
     let report: Awaited<ReturnType<typeof deps.review.impact>>;
     try {
-      report = await deps.review.impact(b.files, period(b));
+      report = await deps.review.impact(b.files, periodOf(b));
     } catch (e) {
       return postedRefused(c, deps, 'POST /v1/policy/impact', e);
     }
