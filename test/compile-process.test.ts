@@ -66,7 +66,7 @@ const loaded = (c: Compiled): Extract<Compiled, { kind: 'loaded' }> => {
 const threads: CompileProcess[] = [];
 const thread = (limits?: { heapMb: number; seconds: number }): CompileProcess => {
   const t = new CompileProcess(limits, (reason) => {
-    throw new Error(`no compiling thread: ${reason}`);
+    throw new Error(`no compiling process: ${reason}`);
   });
   threads.push(t);
   return t;

@@ -78,8 +78,9 @@ type Pending = {
 const STDERR_KEPT = 4096;
 
 /**
- * The process starts on first use and stays for the next reload, as starting it loads every module
- * again (a thread per reload measured worse in bench:reload); after a failure it starts anew.
+ * The process starts with the service (start()) or at its first use, and stays for the next
+ * reload, as starting it loads every module again (a new thread per reload had measured worse in
+ * bench:reload); after a failure it starts anew at the next change.
  */
 export class CompileProcess {
   private child: ChildProcess | undefined;
