@@ -33,8 +33,11 @@ interface Data {
 }
 
 export class ApprovalRegister {
-  /** the approvals of each case reference, rebuilt on every change: decisions look up by case */
-  private byCase = new Map<string, Approval[]>();
+  /**
+   * The approvals of each case reference, with their bounds as instants, rebuilt on every change:
+   * decisions look up by case, and parse no dates of their own.
+   */
+  private byCase = new Map<string, { readonly approval: Approval; readonly from: number; readonly until: number; readonly revoked: number }[]>();
 
   private constructor(private readonly state: State<Data>) {
     this.reindex();
@@ -46,7 +49,7 @@ export class ApprovalRegister {
 
   /** Newest first, optionally of one case and kind. */
   list(filter: { readonly caseReference?: string; readonly kind?: string } = {}): readonly Approval[] {
-    const all = filter.caseReference === undefined ? this.state.data.approvals : (this.byCase.get(filter.caseReference) ?? []);
+    const all = filter.caseReference === undefined ? this.state.data.approvals : (this.byCase.get(filter.caseReference) ?? []).map((x) => x.approval);
     return all.filter((a) => filter.kind === undefined || a.kind === filter.kind).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
 
@@ -61,8 +64,8 @@ export class ApprovalRegister {
   inForce(caseReference: string | undefined, t: number, now: number): Relied[] {
     if (caseReference === undefined) return [];
     const out: Relied[] = [];
-    for (const a of this.byCase.get(caseReference) ?? []) {
-      if (Date.parse(a.validFrom) <= t && t <= Date.parse(a.validUntil) && (a.revokedAt === undefined || Date.parse(a.revokedAt) > now)) out.push({ id: a.id, kind: a.kind });
+    for (const { approval, from, until, revoked } of this.byCase.get(caseReference) ?? []) {
+      if (from <= t && t <= until && revoked > now) out.push({ id: approval.id, kind: approval.kind });
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
@@ -86,8 +89,11 @@ export class ApprovalRegister {
   }
 
   private reindex(): void {
-    const byCase = new Map<string, Approval[]>();
-    for (const a of this.state.data.approvals) byCase.set(a.caseReference, [...(byCase.get(a.caseReference) ?? []), a]);
+    const byCase: typeof this.byCase = new Map();
+    for (const approval of this.state.data.approvals) {
+      const entry = { approval, from: Date.parse(approval.validFrom), until: Date.parse(approval.validUntil), revoked: approval.revokedAt === undefined ? Infinity : Date.parse(approval.revokedAt) };
+      byCase.set(approval.caseReference, [...(byCase.get(approval.caseReference) ?? []), entry]);
+    }
     this.byCase = byCase;
   }
 }

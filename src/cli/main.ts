@@ -89,7 +89,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
 
   const keys = program.command('keys').description('API keys: add, list, revoke');
   dataOption(folderOptions(keys.command('add').description('create a key and print it once on stdout')))
-    .option('--role <role>', 'partner, privacy-officer or auditor')
+    .option('--role <role>', 'partner, privacy-officer, auditor or approver')
     .option('--partner <id>', 'for role partner: the partner the key acts for')
     .option('--name <text>', 'a note on whose key this is')
     .option('--unit <unit>', 'who asks within the partner: a unit (e.g. a regional unit), the `unit` fact of its decisions')
