@@ -1,6 +1,7 @@
 // /console: the reviewing roles' pages. Sign in with an API key (it becomes a session cookie),
 // sign out; every form carries the session's token and must come from this origin; what shows
 // follows the role. The pages read through the same review thread and engine as the API routes.
+import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Caller } from '../../audit/types.js';
@@ -282,25 +283,31 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     return send(c, 'Policy history', who, historyPage(all, serving, diff));
   }));
 
+  let coverage: { key: string; byRule: ReadonlyMap<string, readonly string[]> } | undefined;
+  /** The tests exercising each rule; undefined when they could not be run (then tried again at the next view). */
+  const testCoverage = async (policyVersion: string, tests: readonly { name: string; content: string }[]): Promise<Map<string, string[]> | undefined> => {
+    const files = (await deps.archive?.get(policyVersion)) ?? [];
+    if (files.length === 0 || !deps.review.draft) return undefined;
+    const run = await deps.review.draft(files.map((f) => ({ name: f.name, content: f.text })), tests, deps.now(), false).catch(() => undefined);
+    if (!run?.tests) return undefined;
+    const byRule = new Map<string, string[]>();
+    for (const t of run.tests.results) for (const r of t.rules) byRule.set(r, [...(byRule.get(r) ?? []), t.name]);
+    return byRule;
+  };
+
   app.get('/console/covenant', logged(deps, async (c) => {
     const who = allowed(c, '/console/covenant');
     if (!('caller' in who)) return who;
     const v = deps.policy.current();
-    // Which tests cover each article: the policy tests run on the review thread against the serving files.
-    const files = (await deps.archive?.get(v.covenant.policyVersion)) ?? [];
-    const coverage = new Map<string, string[]>();
-    if (files.length > 0 && deps.review.draft) {
-      const run = await deps.review
-        .draft(
-          files.map((f) => ({ name: f.name, content: f.text })),
-          await readTestFiles(deps.policy.folders),
-          deps.now(),
-          false,
-        )
-        .catch(() => undefined);
-      for (const t of run?.tests?.results ?? []) for (const r of t.rules) coverage.set(r, [...(coverage.get(r) ?? []), t.name]);
+    // Which tests cover each article: the policy tests run on the review thread against the serving
+    // files, once for each version and set of test files rather than at every view of the page.
+    const tests = await readTestFiles(deps.policy.folders);
+    const key = createHash('sha256').update(JSON.stringify([v.covenant.policyVersion, tests])).digest('hex');
+    if (coverage?.key !== key) {
+      const byRule = await testCoverage(v.covenant.policyVersion, tests);
+      coverage = byRule && { key, byRule };
     }
-    return send(c, 'Covenant', who, covenantPage(v.covenant, v.diagnostics.filter((d) => d.severity === 'warning'), deps.now(), coverage));
+    return send(c, 'Covenant', who, covenantPage(v.covenant, v.diagnostics.filter((d) => d.severity === 'warning'), deps.now(), coverage?.byRule ?? new Map()));
   }));
 
   return app;
