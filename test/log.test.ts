@@ -15,6 +15,8 @@ import { draftText } from '../src/audit/chain.js';
 import { jsonString } from '../src/domain/json.js';
 import type { DecisionLog, EntryDraft, LogEntry, Proven, Verification } from '../src/audit/types.js';
 import { ROOT, waitFor } from './helpers.js';
+import { PG_URL, schemaFor } from './pg.js';
+import { PgLog } from '../src/audit/pg-log.js';
 
 const ulid = monotonicFactory();
 const caller = { keyId: 'k1', role: 'partner' as const, partner: 'a' };
@@ -98,6 +100,7 @@ function conformance(name: string, open: (dir: string) => Promise<DecisionLog>):
 }
 
 conformance('segment log', (dir) => SegmentLog.open(dir));
+if (PG_URL) conformance('PostgreSQL log', (dir) => PgLog.connect(PG_URL as string, { schema: schemaFor(dir) }));
 conformance('segment log with tiny segments', (dir) => SegmentLog.open(dir, { segmentBytes: 4096 }));
 
 describe('a write the disk takes only in part', () => {
@@ -342,7 +345,7 @@ describe('retention with the Merkle tree', () => {
     const again = await SegmentLog.open(dir, { segmentBytes: 2048, signer: key.signer });
     await again.appendProven(draft(61));
     // a pruned entry's proof, from the tree that kept its hash, to the latest signed root
-    const old = again.inclusion(1);
+    const old = await again.inclusion(1);
     expect(old && verifyInclusion(0, old.treeSize, Buffer.from(old.leafHash, 'base64'), old.inclusionProof.map((h) => Buffer.from(h, 'base64')), Buffer.from(old.rootHash, 'base64'))).toBe(true);
     expect(old?.leafHash).toBe(receipts[0]?.leafHash);
     await again.close();

@@ -8,7 +8,7 @@
 // signature serves several group commits, and the log goes on writing meanwhile.
 import { hash } from 'node:crypto';
 import { TreeStore } from './tree-store.js';
-import { isPowerOfTwo, log2, splitPoint, storedIndex, subtreeHash } from './merkle.js';
+import { isPowerOfTwo, log2, splitPoint, storedIndex, subtreeHash, type NodeSource } from './merkle.js';
 import type { NoteSigner } from './note.js';
 import type { SignedCheckpoint } from './types.js';
 
@@ -181,48 +181,57 @@ export class LogTree {
   /** Receipts for entries of one tree size, as JSON text; `entry` ties one to the answer it came with. */
   receipts(signed: Signed): (seq: number, leaf: Buffer, entry?: EntryParts) => string {
     if (this.encoded.size > ENCODED_MAX) this.encoded.clear();
-    const size = signed.size;
-    const edge = new Map<number, Buffer>();
-    // For each node of this tree that a proof passed through: the proof's part above it, as JSON
-    // text. Entries of one group commit share most of their paths, so each adds only its lowest few.
-    const above = new Map<number, string>();
-    const head = `,"treeSize":${size},"rootHash":"${signed.rootHash}","inclusionProof":[`;
-    const tail = `],"checkpoint":${JSON.stringify(signed.note)}`;
-    const text = (lo: number, hi: number, key: number): string => {
-      let t = key >= 0 ? this.encoded.get(key) : undefined;
-      if (t === undefined) {
-        t = `"${subtreeHash(this.store.node, lo, hi, edge).toString('base64')}"`;
-        if (key >= 0) this.encoded.set(key, t);
-      }
-      return t;
-    };
-    return (seq, leaf, entry) => {
-      // RFC 9162 PATH, walked from the root down (see inclusionRanges): each step's sibling is one
-      // element of the proof, which lists them from the leaf up.
-      const index = seq - 1;
-      let lo = 0;
-      let hi = size;
-      let proof = '';
-      while (hi - lo > 1) {
-        const mid = lo + splitPoint(hi - lo);
-        const left = index < mid;
-        // the child on the leaf's path, and its sibling
-        const [clo, chi] = left ? [lo, mid] : [mid, hi];
-        const id = nodeKey(clo, chi);
-        const known = above.get(id);
-        if (known !== undefined) proof = known;
-        else {
-          const sibling = left ? text(mid, hi, nodeKey(mid, hi)) : text(lo, mid, nodeKey(lo, mid));
-          proof = proof.length === 0 ? sibling : `${sibling},${proof}`;
-          above.set(id, proof);
-        }
-        lo = clo;
-        hi = chi;
-      }
-      const parts = entry ? `,"entry":{"before":${JSON.stringify(entry.before)},"after":${JSON.stringify(entry.after)}}` : '';
-      return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof}${tail}${parts}}`;
-    };
+    return receiptMaker(this.store.node, signed, this.encoded);
   }
+}
+
+/**
+ * Receipts for entries of one tree size, as JSON text, from the tree's complete subtrees (`node`).
+ * `encoded` keeps the base64 of complete subtrees across sizes, for a log whose group commits
+ * share most of their proofs.
+ */
+export function receiptMaker(node: NodeSource, signed: Signed, encoded: Map<number, string> = new Map()): (seq: number, leaf: Buffer, entry?: EntryParts) => string {
+  const size = signed.size;
+  const edge = new Map<number, Buffer>();
+  // For each node of this tree that a proof passed through: the proof's part above it, as JSON
+  // text. Entries of one group commit share most of their paths, so each adds only its lowest few.
+  const above = new Map<number, string>();
+  const head = `,"treeSize":${size},"rootHash":"${signed.rootHash}","inclusionProof":[`;
+  const tail = `],"checkpoint":${JSON.stringify(signed.note)}`;
+  const text = (lo: number, hi: number, key: number): string => {
+    let t = key >= 0 ? encoded.get(key) : undefined;
+    if (t === undefined) {
+      t = `"${subtreeHash(node, lo, hi, edge).toString('base64')}"`;
+      if (key >= 0) encoded.set(key, t);
+    }
+    return t;
+  };
+  return (seq, leaf, entry) => {
+    // RFC 9162 PATH, walked from the root down (see inclusionRanges): each step's sibling is one
+    // element of the proof, which lists them from the leaf up.
+    const index = seq - 1;
+    let lo = 0;
+    let hi = size;
+    let proof = '';
+    while (hi - lo > 1) {
+      const mid = lo + splitPoint(hi - lo);
+      const left = index < mid;
+      // the child on the leaf's path, and its sibling
+      const [clo, chi] = left ? [lo, mid] : [mid, hi];
+      const id = nodeKey(clo, chi);
+      const known = above.get(id);
+      if (known !== undefined) proof = known;
+      else {
+        const sibling = left ? text(mid, hi, nodeKey(mid, hi)) : text(lo, mid, nodeKey(lo, mid));
+        proof = proof.length === 0 ? sibling : `${sibling},${proof}`;
+        above.set(id, proof);
+      }
+      lo = clo;
+      hi = chi;
+    }
+    const parts = entry ? `,"entry":{"before":${JSON.stringify(entry.before)},"after":${JSON.stringify(entry.after)}}` : '';
+    return `{"seq":${seq},"leafHash":"${leaf.toString('base64')}"${head}${proof}${tail}${parts}}`;
+  };
 }
 
 /**

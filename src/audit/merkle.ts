@@ -108,7 +108,7 @@ export class CompactRange {
     return new CompactRange(0, []);
   }
 
-  /** A range restored from its size and hashes (as `hashes()` gave them). */
+  /** A range restored from its size and hashes (as `subtrees()` gave them). */
   static of(size: number, hashes: readonly Buffer[]): CompactRange {
     let bits = 0;
     for (let n = size; n > 0; n = Math.floor(n / 2)) bits += n % 2;
@@ -118,6 +118,11 @@ export class CompactRange {
 
   get count(): number {
     return this.size;
+  }
+
+  /** The hashes of its complete subtrees, largest first. */
+  subtrees(): readonly Buffer[] {
+    return this.hashes;
   }
 
   /** Adds a leaf; `onNode` is told of each complete subtree it completes (level, index, hash). */

@@ -8,8 +8,8 @@ import { open, readdir, readFile, stat, truncate, unlink, type FileHandle } from
 import { join, relative } from 'node:path';
 import { devNull } from 'node:os';
 import { constants as fsConstants, write } from 'node:fs';
-import { createHash, getRandomValues, hash as digest } from 'node:crypto';
-import { decodeTime, monotonicFactory } from 'ulid';
+import { createHash, hash as digest } from 'node:crypto';
+import { IdSource } from './ids.js';
 import { GENESIS, draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
@@ -87,8 +87,7 @@ export class SegmentLog implements DecisionLog {
   private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private checkpointed = 0;
-  private readonly ids = monotonicFactory(pooledRandom());
-  private lastIdTime = 0;
+  private readonly ids: IdSource;
   private scratch = Buffer.alloc(0);
 
   private constructor(
@@ -106,7 +105,7 @@ export class SegmentLog implements DecisionLog {
     private readonly tree: LogTree | undefined,
   ) {
     this.checkpointed = head.seq;
-    this.lastIdTime = lastId === undefined ? 0 : decodeTime(lastId) + 1;
+    this.ids = new IdSource(lastId);
     if (options.readOnly) {
       this.failure = new Error('the log is open read-only');
       return;
@@ -373,12 +372,12 @@ export class SegmentLog implements DecisionLog {
   }
 
   /** The latest signed checkpoint given out, if the log signs. */
-  latestCheckpoint(): SignedCheckpoint | undefined {
+  async latestCheckpoint(): Promise<SignedCheckpoint | undefined> {
     return this.tree?.latest();
   }
 
   /** The inclusion proof of entry `seq` in the tree of `size` (default: the latest checkpoint's). */
-  inclusion(seq: number, size?: number): InclusionProof | undefined {
+  async inclusion(seq: number, size?: number): Promise<InclusionProof | undefined> {
     const tree = this.tree;
     const latest = tree?.latest();
     const n = size ?? latest?.size ?? this.head.seq;
@@ -395,14 +394,13 @@ export class SegmentLog implements DecisionLog {
   }
 
   /** The consistency proof between two tree sizes, both within the log. */
-  consistency(from: number, to: number): string[] | undefined {
+  async consistency(from: number, to: number): Promise<string[] | undefined> {
     if (!this.tree || from < 1 || from > to || to > this.head.seq) return undefined;
     return this.tree.store.consistency(from, to).map((h) => h.toString('base64'));
   }
 
   newId(now: number): string {
-    // INVARIANT: never below the time of the last id, so ids keep growing if the clock steps back.
-    return this.ids(Math.max(now, this.lastIdTime));
+    return this.ids.next(now);
   }
 
   async get(id: string): Promise<LogEntry | undefined> {
@@ -642,22 +640,6 @@ function matches(e: LogEntry, f: ListFilter, at: number): boolean {
   if (f.rule !== undefined && !('decision' in e && e.decision.categories.some((d) => d.rules.includes(f.rule as string)))) return false;
   if (f.decision !== undefined && !('decision' in e && e.decision.decision === f.decision)) return false;
   return true;
-}
-
-/**
- * Random numbers for ids from a pool of cryptographic random bytes: ulid's default asks the
- * system for one byte per character, sixteen calls per id.
- */
-function pooledRandom(): () => number {
-  const pool = new Uint8Array(4096);
-  let at = pool.length;
-  return () => {
-    if (at === pool.length) {
-      getRandomValues(pool);
-      at = 0;
-    }
-    return (pool[at++] as number) / 256;
-  };
 }
 
 /** Widens a segment's time ranges to cover an entry. */

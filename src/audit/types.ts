@@ -134,11 +134,11 @@ export interface DecisionLog {
    */
   appendProven(draft: EntryDraft, decisionJson?: Uint8Array, tied?: boolean): Promise<Proven>;
   /** the latest signed checkpoint given out */
-  latestCheckpoint(): SignedCheckpoint | undefined;
+  latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
   /** entry `seq`'s inclusion proof in the tree of `size` entries (default: the latest checkpoint's) */
-  inclusion(seq: number, size?: number): InclusionProof | undefined;
+  inclusion(seq: number, size?: number): Promise<InclusionProof | undefined>;
   /** the consistency proof from the tree of `from` entries to that of `to` (base64 hashes) */
-  consistency(from: number, to: number): string[] | undefined;
+  consistency(from: number, to: number): Promise<string[] | undefined>;
   get(id: string): Promise<LogEntry | undefined>;
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
   /** entries in order, oldest first, streamed */

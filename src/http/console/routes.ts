@@ -158,7 +158,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     const who = allowed(c, '/console/integrity');
     if (!('caller' in who)) return who;
     const v = await deps.review.verify(deps.archive?.dir);
-    return send(c, 'Integrity', who, integrityPage(v, deps.log.latestCheckpoint()?.note, deps.now()));
+    return send(c, 'Integrity', who, integrityPage(v, (await deps.log.latestCheckpoint())?.note, deps.now()));
   }));
 
   app.get('/console/report', logged(deps, async (c) => {

@@ -47,8 +47,8 @@ export function auditRoutes(deps: AppDeps): Hono<Env> {
     return c.body(`${deps.logKey}\n`, 200, TEXT);
   }));
 
-  app.get('/v1/audit/checkpoint', guarded(deps, EVERY_ROLE, function checkpoint(c) {
-    const latest = deps.log.latestCheckpoint();
+  app.get('/v1/audit/checkpoint', guarded(deps, EVERY_ROLE, async function checkpoint(c) {
+    const latest = await deps.log.latestCheckpoint();
     if (!latest) return problem(c, 404, 'no checkpoint', [{ path: '', message: 'this log signs no checkpoints' }]);
     return c.body(latest.note, 200, TEXT);
   }));
@@ -60,7 +60,7 @@ export function auditRoutes(deps: AppDeps): Hono<Env> {
     // An entry the caller may not see is answered as one that does not exist.
     if (!entry || !mayProve(c.get('caller'), entry)) return problem(c, 404, 'no such entry', [{ path: '/id', message: `no entry with id \`${query.id}\` that you may see` }]);
     const size = query.treeSize === undefined ? undefined : Number(query.treeSize);
-    const proof = deps.log.inclusion(entry.seq, size);
+    const proof = await deps.log.inclusion(entry.seq, size);
     if (!proof) return problem(c, 404, 'no such tree size', [{ path: '/treeSize', message: `entry ${entry.seq} is not in a tree of size ${size ?? 'the latest checkpoint'}` }]);
     const parts = entryParts(entry, proof.leafHash);
     return c.json({ ...proof, ...(parts && { entry: parts }) });
@@ -69,10 +69,10 @@ export function auditRoutes(deps: AppDeps): Hono<Env> {
   app.get('/v1/audit/consistency', guarded(deps, EVERY_ROLE, async function consistency(c) {
     const query = await validQuery(c, deps, validateConsistencyQuery, 'GET /v1/audit/consistency');
     if (query instanceof Response) return query;
-    const latest = deps.log.latestCheckpoint();
+    const latest = await deps.log.latestCheckpoint();
     const from = Number(query.from);
     const to = query.to === undefined ? latest?.size : Number(query.to);
-    const proof = to === undefined ? undefined : deps.log.consistency(from, to);
+    const proof = to === undefined ? undefined : await deps.log.consistency(from, to);
     if (to === undefined || !proof) return problem(c, 404, 'no such tree sizes', [{ path: '', message: `no consistency proof from ${from} to ${to ?? 'the latest checkpoint'}: the sizes must satisfy 1 <= from <= to <= the log's size` }]);
     return c.json({ from, to, proof, ...(query.to === undefined && latest && { checkpoint: latest.note }) });
   }));

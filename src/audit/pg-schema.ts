@@ -1,0 +1,114 @@
+// The tables covenant keeps in PostgreSQL, in a schema of their own (`covenant` unless told
+// otherwise): the decision log, its Merkle tree and head, and the state that every replica shares
+// (API keys, the archive of policy versions, prior approvals).
+import pg from 'pg';
+
+/** A schema name as covenant accepts it: plain, so it needs no quoting rules of its own. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface Database {
+  readonly pool: pg.Pool;
+  /** the schema, quoted, to put before a table's name */
+  readonly schema: string;
+}
+
+// INT8 as a number: seq and times stay far below 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * A pool on `url`. A server that is down or unreachable must fail an answer within a second, not
+ * hold it: connecting gives up after a second and a statement after ten (a commit on a slow disk
+ * takes far less).
+ */
+export function connect(url: string, schema = 'covenant', max = 8): Database {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`\`${schema}\` is not a schema name covenant uses: lower-case letters, digits and _`);
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 1000, query_timeout: 10_000, types, application_name: 'covenant' });
+  // An idle connection that the server closes (a restart) is an event, not a crash.
+  pool.on('error', () => undefined);
+  return { pool, schema: `"${schema}"` };
+}
+
+/** The URL without its password, to say in a message or a log line. */
+export function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(a database URL that cannot be parsed)';
+  }
+}
+
+/**
+ * Creates what is missing, once, under an advisory lock: replicas that start together must not
+ * race to create the same tables.
+ */
+export async function migrate(db: Database): Promise<void> {
+  const s = db.schema;
+  const client = await db.pool.connect();
+  try {
+    const enc = await client.query<{ server_encoding: string }>('show server_encoding');
+    // Entries are stored as the exact text their hashes were taken over: only UTF-8 keeps every byte.
+    if (enc.rows[0]?.server_encoding !== 'UTF8') throw new Error(`the database's encoding is ${enc.rows[0]?.server_encoding}; covenant needs UTF8 (createdb -E UTF8)`);
+    await client.query('begin');
+    await client.query(`select pg_advisory_xact_lock(hashtext('covenant schema ' || $1))`, [s]);
+    await client.query(`
+      create schema if not exists ${s};
+      create table if not exists ${s}.log_head (
+        one boolean primary key default true check (one),
+        seq bigint not null,
+        hash text not null,
+        last_id text,
+        -- the compact range of the tree's leaves: hex hashes of complete subtrees, largest first
+        frontier text not null default '',
+        -- the latest signed checkpoint
+        checkpoint_size bigint,
+        checkpoint_root text,
+        checkpoint_note text,
+        -- the verifier key that signs: every replica must sign with the same one
+        log_key text
+      );
+      insert into ${s}.log_head (seq, hash) values (0, 'sha256:${'0'.repeat(64)}') on conflict do nothing;
+      create table if not exists ${s}.log_entries (
+        seq bigint primary key,
+        id text not null unique,
+        at_ms bigint not null,
+        kind text not null,
+        provider text,
+        recipient text,
+        purpose text,
+        legal_basis text,
+        case_reference text,
+        caller_key text,
+        decision text,
+        -- every category named, with the categories above it: a filter on one finds those under it
+        categories text[],
+        rules text[],
+        -- the entry exactly as its hash was taken over, and its leaf hash
+        line text not null,
+        leaf bytea not null
+      );
+      create index if not exists log_entries_provider on ${s}.log_entries (provider, seq);
+      create index if not exists log_entries_recipient on ${s}.log_entries (recipient, seq);
+      create index if not exists log_entries_purpose on ${s}.log_entries (purpose, seq);
+      create index if not exists log_entries_at on ${s}.log_entries (at_ms);
+      create index if not exists log_entries_categories on ${s}.log_entries using gin (categories);
+      -- the tree's complete subtrees above the leaves (level >= 1), for proofs of any entry
+      create table if not exists ${s}.log_nodes (
+        level smallint not null,
+        idx bigint not null,
+        hash bytea not null,
+        primary key (level, idx)
+      );
+    `);
+    await client.query('commit');
+  } catch (e) {
+    await client.query('rollback').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
