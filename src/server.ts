@@ -1,23 +1,18 @@
 // The one composition root: picks the implementations and wires them together.
 import { serve as serveHttp, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
-import { SegmentLog } from './audit/segment-log.js';
 import { dataFolderKey, loadLogKey } from './audit/log-key.js';
-import { lockLog, type WriterLock } from './audit/writer-lock.js';
-import { makeDir } from './small-state.js';
-import { PolicyArchive } from './audit/policy-archive.js';
 import { CompileProcess } from './loader/compile-process.js';
-import { KeyStore } from './keys/store.js';
 import { PolicySource } from './loader/policy-source.js';
 import type { Folders } from './loader/files.js';
 import type { Diagnostic } from './domain/types.js';
 import { createApp } from './http/app.js';
-import { ApprovalRegister } from './approvals/register.js';
 import { createMetrics } from './http/metrics.js';
 import { answerClientError } from './http/client-error.js';
 import { DEFAULT_THROTTLE, Throttle, type ThrottleOptions } from './http/throttle.js';
 import { ReviewThread } from './service/review-thread.js';
-import { dataPaths } from './data-paths.js';
+import { openStorage, type DatabaseConfig, type Storage } from './storage.js';
+import type { NoteSigner } from './audit/note.js';
 
 export interface ServeConfig {
   readonly folders: Folders;
@@ -28,6 +23,8 @@ export interface ServeConfig {
   readonly bodyLimitBytes: number;
   /** log entries older than this are pruned (whole segments), keeping the chain verifiable */
   readonly retentionDays?: number;
+  /** a PostgreSQL database that replicas share; absent: the log and its state are in the data folder */
+  readonly database?: DatabaseConfig;
   /** the file of the key that signs the log's checkpoints; absent: one in the data folder */
   readonly logKey?: string;
   /** false: no Merkle tree and no receipts; only `npm run bench:http` sets it, to measure what they cost */
@@ -54,27 +51,11 @@ export interface Running {
 export { dataPaths } from './data-paths.js';
 
 export async function startServer(config: ServeConfig): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
-  const logDir = dataPaths(config.dataDir).log;
-  await makeDir(logDir);
-  // Before the log is opened, which may already write (a torn tail set aside); held until close.
-  const lock = await lockLog(logDir);
-  try {
-    const started = await startLocked(config, lock);
-    if (!('url' in started)) await lock.release();
-    return started;
-  } catch (e) {
-    await lock.release();
-    throw e;
-  }
-}
-
-async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
   // Asynchronous: a log line must not hold up an answer; flushed on close. Written as it comes
   // (no minLength): routine requests log at debug, so what is written is news, and a buffer of
   // 4 KiB had held warnings back for minutes at low traffic.
   const logger = config.logger ?? pino({ name: 'covenant', level: process.env.COVENANT_LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: false }));
   const now = (): number => Date.now();
-  const paths = dataPaths(config.dataDir);
   const metrics = createMetrics({ defaults: true });
 
   const key = config.logKey !== undefined ? await loadLogKey(config.logKey) : await dataFolderKey(config.dataDir);
@@ -82,19 +63,28 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   for (const warning of key.warnings) logger.warn(warning);
   const signer = key.signer;
   const receipts = config.receipts !== false;
-  const log = await SegmentLog.open(paths.log, {
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    ...(config.database && { database: config.database }),
+    signer,
+    receipts,
+    logger,
     onWrite: (seconds) => metrics.appendSeconds.observe(seconds),
-    // Loud: the cause, once, when the log stops taking entries or checkpoints; and when it is back.
-    onFailure: (e) => logger.error({ err: { message: e.message, code: (e as NodeJS.ErrnoException).code } }, 'the decision log cannot write: decisions are answered 503 (or checkpoints stopped) and /readyz is not ready until it can; retried every second'),
-    onRecovered: (d) => logger.warn(d.quarantined ? { quarantined: d.quarantined } : {}, 'the decision log is writable again'),
-    ...(receipts ? { signer } : { tree: false }),
   });
-  if (log.recovery) {
-    logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
+  try {
+    return await startWith(config, storage, { logger, now, metrics, signer, receipts });
+  } catch (e) {
+    await storage.close();
+    throw e;
   }
-  const keys = await KeyStore.open(paths.keys);
-  const archive = await PolicyArchive.open(paths.policies);
-  const approvals = await ApprovalRegister.open(paths.approvals);
+}
+
+async function startWith(
+  config: ServeConfig,
+  storage: Storage,
+  { logger, now, metrics, signer, receipts }: { logger: Logger; now: () => number; metrics: ReturnType<typeof createMetrics>; signer: NoteSigner; receipts: boolean },
+): Promise<Running | { diagnostics: readonly Diagnostic[] }> {
+  const { log, keys, archive, approvals } = storage;
   let started = false;
   const compiler = new CompileProcess(undefined, (reason) => logger.warn({ reason }, 'compiling reloads on the service thread: no process of their own could start'));
   const source = await PolicySource.start(config.folders, {
@@ -121,20 +111,25 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   });
   if (!(source instanceof PolicySource)) {
     await compiler.close();
-    await log.close();
+    await storage.close();
     return source;
   }
   started = true;
   compiler.start();
   source.watch();
   if (keys.list().length === 0) logger.warn('no API keys yet: create one with `covenant keys add --role partner --partner ID`');
-  const keyPoll = setInterval(() => void keys.refresh().catch(() => undefined), 1000);
+  // What other processes change (`covenant keys`, other replicas) is seen within a second or so.
+  const keyPoll = setInterval(() => void storage.refresh().catch(() => undefined), 1000);
   keyPoll.unref();
   // Retention runs at start and hourly; a failure is logged and tried again the next hour.
   const prune = async (): Promise<void> => {
     if (config.retentionDays === undefined) return;
+    if (!storage.prune) {
+      logger.warn({ retentionDays: config.retentionDays }, 'retention is not applied to a log in PostgreSQL yet: nothing is pruned');
+      return;
+    }
     try {
-      const r = await log.prune(now() - config.retentionDays * 86_400_000);
+      const r = await storage.prune(now() - config.retentionDays * 86_400_000);
       if (r.segments > 0) logger.info({ ...r, retentionDays: config.retentionDays }, 'pruned log entries past retention');
     } catch (e) {
       logger.error({ err: { message: (e as Error).message } }, 'pruning failed');
@@ -145,7 +140,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
   pruneTimer.unref();
 
   const throttle = new Throttle(config.throttle ?? DEFAULT_THROTTLE, log, now);
-  const review = new ReviewThread(log, paths.log, (reason) => logger.warn({ reason }, 'reviewing or verifying on the service thread: the review thread failed'));
+  const review = new ReviewThread(log, storage.place, (reason) => logger.warn({ reason }, 'reviewing or verifying on the service thread: the review thread failed'));
   const app = createApp({
     log,
     keys,
@@ -175,8 +170,7 @@ async function startLocked(config: ServeConfig, lock: WriterLock): Promise<Runni
     await compiler.close();
     await throttle.close();
     await review.close();
-    await log.close();
-    await lock.release();
+    await storage.close();
   };
   let server: ServerType;
   try {

@@ -7,10 +7,11 @@
 // stops the service from starting. Here the data is fsynced before the rename (write-file-atomic)
 // and the folder after it, so a file is the old one or the new one, and the new one once the write
 // has returned.
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import writeFileAtomic from 'write-file-atomic';
+import lockfile from 'proper-lockfile';
 
 /** A JSON document of small state, read at open and written whole on every change. */
 export type State<T> = Low<T>;
@@ -80,4 +81,51 @@ export async function openState<T>(path: string, defaults: T): Promise<State<T>>
   const db = new Low<T>(new DurableJsonFile<T>(path), defaults);
   await db.read();
   return db;
+}
+
+/**
+ * Small state that more than one process changes (API keys, prior approvals, the index of policy
+ * versions): in a file here, or in a row of PostgreSQL shared by replicas (src/audit/pg-state.ts).
+ */
+export interface SharedState<T> {
+  readonly data: T;
+  /** Re-reads the state if another process changed it; true when it had changed. */
+  refresh(): Promise<boolean>;
+  /** Applies `edit` to the state as stored now, with other writers held off, and stores the result. */
+  change<R>(edit: (data: T) => R): Promise<R>;
+}
+
+/** Shared state in a JSON file: changes under a lock file, re-read when the file's time changes. */
+export async function openSharedFile<T>(path: string, defaults: T): Promise<SharedState<T>> {
+  await makeDir(dirname(path));
+  const db = await openState<T>(path, defaults);
+  const mtime = (): Promise<number> => stat(path).then((s) => s.mtimeMs, () => 0);
+  let seen = await mtime();
+  const refresh = async (force = false): Promise<boolean> => {
+    const m = await mtime();
+    if (!force && m === seen) return false;
+    seen = m;
+    await db.read();
+    return true;
+  };
+  return {
+    get data() {
+      return db.data;
+    },
+    refresh: () => refresh(),
+    async change(edit) {
+      // lowdb rewrites the whole file: two processes changing it at once must not lose each
+      // other's change. A holder that died leaves its lock; after `stale` ms it is taken over.
+      const release = await lockfile.lock(path, { realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 100 } });
+      try {
+        await refresh(true);
+        const result = edit(db.data);
+        await db.write();
+        seen = await mtime();
+        return result;
+      } finally {
+        await release();
+      }
+    },
+  };
 }

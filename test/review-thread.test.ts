@@ -49,20 +49,21 @@ describe('the review thread', () => {
 
   it('works out the matrix of the version serving from the archive, as this thread would, in every format', async () => {
     const { log, dir } = await emptyLog();
-    const archive = await PolicyArchive.open(join(dir, '..', 'policies'));
+    const archiveDir = join(dir, '..', 'policies');
+    const archive = await PolicyArchive.open(archiveDir);
     const texts = files.map((f) => ({ name: f.name, text: f.content }));
     const compiled = covenantFromFiles(texts).covenant;
     if (!compiled) throw new Error('the example covenant does not compile');
     await archive.put(compiled.policyVersion, texts, new Date(NOW).toISOString());
-    const v = new ReviewThread(log, dir);
+    const v = new ReviewThread(log, { kind: 'folder', logDir: dir, archiveDir });
     try {
       for (const format of ['json', 'md', 'csv', 'html'] as const) {
         const here = renderMatrix(buildMatrix(compiled, NOW), format);
-        const there = await v.matrix(archive.dir, compiled.policyVersion, NOW, format, () => 'worked out here');
+        const there = await v.matrix(compiled.policyVersion, NOW, format, () => 'worked out here');
         expect(there).toBe(here);
       }
       // a version the archive does not hold is worked out here rather than not at all
-      expect(await v.matrix(archive.dir, `sha256:${'0'.repeat(64)}`, NOW, 'json', () => 'worked out here')).toBe('worked out here');
+      expect(await v.matrix(`sha256:${'0'.repeat(64)}`, NOW, 'json', () => 'worked out here')).toBe('worked out here');
     } finally {
       await v.close();
       await log.close();
@@ -115,7 +116,7 @@ describe('the review thread', () => {
         const draft = { kind: 'refusal', id: log.newId(at), at: new Date(at).toISOString(), caller: { keyId: 'k', role: 'auditor' }, route: 'GET /v1/decisions', status: 400, errors: [], request: { i } } as EntryDraft;
         await log.append(draft);
       }
-      expect(await v.verify(undefined)).toEqual({ ...(await verifyDirectory(dir)), ok: true });
+      expect(await v.verify()).toEqual({ ...(await verifyDirectory(dir)), ok: true });
       // done on the worker, not here
       expect((v as unknown as { worker?: unknown }).worker).toBeDefined();
       const segment = join(dir, 'segments', readdirSync(join(dir, 'segments'))[0] as string);
@@ -139,7 +140,7 @@ describe('the review thread', () => {
       for (const format of ['ndjson', 'csv'] as const) expect(await text(v.exportChunks(period, format))).toBe(await text(exportLog(log, period, format, () => undefined)));
       expect((await text(v.exportChunks({}, 'ndjson'))).split('\n')).toHaveLength(21);
 
-      const bad = await v.verify(undefined);
+      const bad = await v.verify();
       expect(bad).toEqual(await verifyDirectory(dir));
       expect(bad).toMatchObject({ ok: false, firstBad: { seq: 8, problem: 'altered' } });
     } finally {

@@ -4,7 +4,7 @@
 // revocation is first an entry of the decision log (the service writes it before this file), so
 // the log holds each before any decision relies on it, and a decision records the approvals it
 // relied on, so that replay evaluates with them as they stood.
-import { openState, type State } from '../small-state.js';
+import { openSharedFile, type SharedState } from '../small-state.js';
 
 export interface Approval {
   /** a ULID, also the id of the log entry that granted it */
@@ -28,7 +28,7 @@ export interface Relied {
   readonly kind: string;
 }
 
-interface Data {
+export interface ApprovalData {
   approvals: Approval[];
 }
 
@@ -39,12 +39,22 @@ export class ApprovalRegister {
    */
   private byCase = new Map<string, { readonly approval: Approval; readonly from: number; readonly until: number; readonly revoked: number }[]>();
 
-  private constructor(private readonly state: State<Data>) {
+  private constructor(private readonly state: SharedState<ApprovalData>) {
     this.reindex();
   }
 
   static async open(path: string): Promise<ApprovalRegister> {
-    return new ApprovalRegister(await openState<Data>(path, { approvals: [] }));
+    return new ApprovalRegister(await openSharedFile<ApprovalData>(path, { approvals: [] }));
+  }
+
+  /** The register in shared state elsewhere (PostgreSQL, for replicas). */
+  static on(state: SharedState<ApprovalData>): ApprovalRegister {
+    return new ApprovalRegister(state);
+  }
+
+  /** Re-reads the register if another process (a replica) changed it. */
+  async refresh(): Promise<void> {
+    if (await this.state.refresh()) this.reindex();
   }
 
   /** Newest first, optionally of one case and kind. */
@@ -71,13 +81,13 @@ export class ApprovalRegister {
   }
 
   async add(approval: Approval): Promise<void> {
-    await this.state.update((d) => void d.approvals.push(approval));
+    await this.state.change((d) => void d.approvals.push(approval));
     this.reindex();
   }
 
   async revoke(id: string, at: string, by: string): Promise<Approval | undefined> {
     let revoked: Approval | undefined;
-    await this.state.update((d) => {
+    await this.state.change((d) => {
       const i = d.approvals.findIndex((a) => a.id === id);
       const a = d.approvals[i];
       if (!a || a.revokedAt !== undefined) return;

@@ -406,6 +406,11 @@ export class PgLog implements DecisionLog {
     for await (const row of this.rows(range)) yield JSON.parse(row.line) as LogEntry;
   }
 
+  /** The leaf hashes of the entries in order, from their text (never from the stored leaf column). */
+  async *leaves(): AsyncIterable<Buffer> {
+    for await (const row of this.rows()) yield leafOfLine(row.line);
+  }
+
   /** Stored rows in seq order, a page at a time; within a period, only its entries. */
   private async *rows(range: { from?: number; to?: number } = {}): AsyncIterable<{ seq: number; line: string; leaf: Buffer }> {
     const bound: string[] = [];

@@ -25,7 +25,7 @@ const types = {
  */
 export function connect(url: string, schema = 'covenant', max = 8): Database {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`\`${schema}\` is not a schema name covenant uses: lower-case letters, digits and _`);
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 1000, query_timeout: 10_000, types, application_name: 'covenant' });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 1000, query_timeout: 10_000, types, application_name: 'covenant', allowExitOnIdle: true });
   // An idle connection that the server closes (a restart) is an event, not a crash.
   pool.on('error', () => undefined);
   return { pool, schema: `"${schema}"` };
@@ -102,6 +102,17 @@ export async function migrate(db: Database): Promise<void> {
         idx bigint not null,
         hash bytea not null,
         primary key (level, idx)
+      );
+      -- small shared state, a JSON document a row: API keys, prior approvals, the archive's index
+      create table if not exists ${s}.state (
+        name text primary key,
+        doc text not null,
+        version bigint not null
+      );
+      -- every policy version that went live, as archiveText() keeps it
+      create table if not exists ${s}.policy_versions (
+        policy_version text primary key,
+        text text not null
       );
     `);
     await client.query('commit');

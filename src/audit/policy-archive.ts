@@ -1,34 +1,47 @@
 // Every policy version ever loaded, kept under its policyVersion, so that any recorded decision
-// can be evaluated again exactly as it was. The index of versions is small state: lowdb.
+// can be evaluated again exactly as it was: its files' texts (a file each in the data folder, or a
+// row each in PostgreSQL), and an index of versions in shared small state.
 import { readFile, readdir, access } from 'node:fs/promises';
 import { digestOf, policyVersionOf } from '../compile/version.js';
 import { join } from 'node:path';
-import { makeDir, openState, writeDurably, type State } from '../small-state.js';
+import { makeDir, openSharedFile, writeDurably, type SharedState } from '../small-state.js';
 
 export interface ArchivedFile {
   readonly name: string;
   readonly text: string;
 }
 
-interface Index {
+export interface ArchiveIndex {
   versions: { policyVersion: string; firstLoadedAt: string; files: string[] }[];
 }
 
+/** Where versions' texts are kept, as archiveText() makes them. */
+export interface VersionTexts {
+  has(policyVersion: string): Promise<boolean>;
+  /** Durable before it resolves: the loader waits for it before any decision under the version. */
+  put(policyVersion: string, text: string): Promise<void>;
+  read(policyVersion: string): Promise<string | undefined>;
+  /** every version kept; `text` undefined when it cannot be read */
+  all(): AsyncIterable<{ readonly policyVersion: string; readonly text: string | undefined }>;
+}
+
+const POLICY_VERSION = /^sha256:[0-9a-f]{64}$/;
+
 export class PolicyArchive {
   private constructor(
-    /** the archive's folder, where the review thread verifies it */
-    readonly dir: string,
-    private readonly index: State<Index>,
+    private readonly index: SharedState<ArchiveIndex>,
+    private readonly texts: VersionTexts,
   ) {}
 
+  /** The archive in a folder of the data folder. */
   static async open(dir: string): Promise<PolicyArchive> {
     await makeDir(join(dir, 'versions'));
-    const index = await openState<Index>(join(dir, 'index.json'), { versions: [] });
-    return new PolicyArchive(dir, index);
+    return new PolicyArchive(await openSharedFile<ArchiveIndex>(join(dir, 'index.json'), { versions: [] }), folderTexts(dir));
   }
 
-  private path(policyVersion: string): string {
-    return versionPath(this.dir, policyVersion);
+  /** The archive kept elsewhere (PostgreSQL, for replicas). */
+  static on(index: SharedState<ArchiveIndex>, texts: VersionTexts): PolicyArchive {
+    return new PolicyArchive(index, texts);
   }
 
   /** Stores a version's files unless they are stored already. */
@@ -41,15 +54,10 @@ export class PolicyArchive {
    * for a large covenant, not serialised again on the service's thread.
    */
   async putText(policyVersion: string, names: readonly string[], at: string, text: string): Promise<void> {
-    const path = this.path(policyVersion);
-    const exists = await access(path).then(() => true, () => false);
-    if (!exists) {
-      // Durable before any decision under this version is answered: the loader waits for it.
-      await writeDurably(path, text);
-    }
+    if (!(await this.texts.has(policyVersion))) await this.texts.put(policyVersion, text);
     if (!this.index.data.versions.some((v) => v.policyVersion === policyVersion)) {
-      await this.index.update((d) => {
-        d.versions.push({ policyVersion, firstLoadedAt: at, files: [...names] });
+      await this.index.change((d) => {
+        if (!d.versions.some((v) => v.policyVersion === policyVersion)) d.versions.push({ policyVersion, firstLoadedAt: at, files: [...names] });
       });
     }
   }
@@ -59,28 +67,48 @@ export class PolicyArchive {
     return this.index.data.versions;
   }
 
+  /** Re-reads the index if another process (a replica) archived a version. */
+  async refresh(): Promise<void> {
+    await this.index.refresh();
+  }
+
   get(policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
-    return readArchived(this.dir, policyVersion);
+    return readArchived(this.texts, policyVersion);
   }
 
   verify(): Promise<{ ok: boolean; altered: string[] }> {
-    return verifyArchive(this.dir);
+    return verifyArchive(this.texts);
   }
 }
 
 const versionPath = (dir: string, policyVersion: string): string => join(dir, 'versions', `${policyVersion.replace(/^sha256:/, '')}.json`);
 
-/** An archived version's files, read from the archive's folder (by the review thread too), or none. */
-export async function readArchived(dir: string, policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
-  if (!/^sha256:[0-9a-f]{64}$/.test(policyVersion)) return undefined;
+/** Versions' texts as files of a folder, one each. */
+export function folderTexts(dir: string): VersionTexts {
+  return {
+    has: (policyVersion) => access(versionPath(dir, policyVersion)).then(() => true, () => false),
+    put: (policyVersion, text) => writeDurably(versionPath(dir, policyVersion), text),
+    read: (policyVersion) => readFile(versionPath(dir, policyVersion), 'utf8').catch(() => undefined),
+    async *all() {
+      const files = await readdir(join(dir, 'versions')).catch(() => [] as string[]);
+      for (const f of files.filter((x) => x.endsWith('.json'))) {
+        yield { policyVersion: `sha256:${f.slice(0, -'.json'.length)}`, text: await readFile(join(dir, 'versions', f), 'utf8').catch(() => undefined) };
+      }
+    },
+  };
+}
+
+/** An archived version's files (read by the review thread too), or none. */
+export async function readArchived(texts: VersionTexts, policyVersion: string): Promise<readonly ArchivedFile[] | undefined> {
+  if (!POLICY_VERSION.test(policyVersion)) return undefined;
   try {
-    return (JSON.parse(await readFile(versionPath(dir, policyVersion), 'utf8')) as { files: ArchivedFile[] }).files;
+    const text = await texts.read(policyVersion);
+    return text === undefined ? undefined : (JSON.parse(text) as { files: ArchivedFile[] }).files;
   } catch {
     return undefined;
   }
 }
 
-/** An archived version's file: its name and its files, as JSON. */
 /** How a version is kept: its files' names and texts under its policyVersion, as JSON. */
 export const archiveText = (policyVersion: string, files: readonly ArchivedFile[]): string =>
   JSON.stringify({ policyVersion, files: files.map((f) => ({ name: f.name, text: f.text })) });
@@ -89,13 +117,11 @@ export const archiveText = (policyVersion: string, files: readonly ArchivedFile[
  * Checks every archived version against its name, without changing anything: its files must hash
  * to the policyVersion they are kept under, so a replay evaluates exactly what was in force.
  */
-export async function verifyArchive(dir: string): Promise<{ ok: boolean; altered: string[] }> {
+export async function verifyArchive(texts: VersionTexts): Promise<{ ok: boolean; altered: string[] }> {
   const altered: string[] = [];
-  const files = await readdir(join(dir, 'versions')).catch(() => [] as string[]);
-  for (const f of files.filter((x) => x.endsWith('.json'))) {
-    const expected = `sha256:${f.slice(0, -'.json'.length)}`;
+  for await (const { policyVersion: expected, text } of texts.all()) {
     try {
-      const text = await readFile(join(dir, 'versions', f), 'utf8');
+      if (text === undefined) throw new Error('unreadable');
       const stored = JSON.parse(text) as { files: ArchivedFile[] };
       const actual = policyVersionOf(stored.files.map((x) => ({ name: x.name, digest: digestOf(x.text) })));
       // Byte for byte as put() wrote it, so that no byte can change unnoticed, not even one that

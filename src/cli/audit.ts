@@ -1,17 +1,15 @@
 // `covenant audit verify`: the check of GET /v1/audit/verify, offline. 0 intact, 1 altered or incomplete.
 // With --receipts and --witness, also against what partners and witnesses hold (CONTRACT 6).
-import { logLeaves, verifyDirectory } from '../audit/segment-log.js';
-import { verifyArchive } from '../audit/policy-archive.js';
-import { withArchive } from '../audit/verify.js';
+import { leavesAt, verifyAll } from '../service/place.js';
 import { checkAnchors } from '../audit/anchors.js';
 import type { Verification } from '../audit/types.js';
-import { dataPaths } from '../data-paths.js';
 import { gatherAnchors } from './receipts.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { dataDir, type Format } from './options.js';
+import { placeOf, type Format } from './options.js';
 
 export interface VerifyFlags {
   data?: string;
+  database?: string;
   format: Format;
   receipts?: string;
   witness?: string;
@@ -19,8 +17,8 @@ export interface VerifyFlags {
 }
 
 export async function auditVerify(flags: VerifyFlags, io: Io): Promise<ExitCode> {
-  const paths = dataPaths(dataDir(flags, io));
-  let v: Verification & { anchors?: { checked: number; unverifiable: number } } = withArchive(await verifyDirectory(paths.log), await verifyArchive(paths.policies));
+  const place = placeOf(flags, io);
+  let v: Verification & { anchors?: { checked: number; unverifiable: number } } = await verifyAll(place);
   if (v.ok && (flags.receipts !== undefined || flags.witness !== undefined)) {
     const gathered = await gatherAnchors(flags);
     if (typeof gathered === 'string') {
@@ -28,7 +26,7 @@ export async function auditVerify(flags: VerifyFlags, io: Io): Promise<ExitCode>
       return Exit.invalid;
     }
     for (const bad of gathered.invalid) io.stderr(`warning: not used, not valid under the pinned key: ${bad}\n`);
-    const { prefix, leaves } = await logLeaves(paths.log);
+    const { prefix, leaves } = await leavesAt(place);
     const r = await checkAnchors(leaves, gathered.anchors, prefix);
     v = r.ok
       ? { ...v, anchors: { checked: r.checked, unverifiable: r.unverifiable } }

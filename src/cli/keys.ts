@@ -1,12 +1,12 @@
 // `covenant keys add|list|revoke`: API keys. `add` prints the key once, and nothing else, on stdout.
-import { KeyStore, ROLES } from '../keys/store.js';
+import { ROLES } from '../keys/store.js';
 import type { Role } from '../audit/types.js';
-import { dataPaths } from '../data-paths.js';
+import { withKeys } from '../storage.js';
 import { loadCovenant } from '../loader/files.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { dataDir, folders, type FolderFlags, type Format } from './options.js';
+import { databaseOf, dataDir, folders, type FolderFlags, type Format } from './options.js';
 
-export async function keysAdd(flags: FolderFlags & { role?: string; partner?: string; name?: string; unit?: string; function?: string; data?: string }, io: Io): Promise<ExitCode> {
+export async function keysAdd(flags: FolderFlags & { role?: string; partner?: string; name?: string; unit?: string; function?: string; data?: string; database?: string }, io: Io): Promise<ExitCode> {
   const role = flags.role as Role | undefined;
   if (!role || !ROLES.includes(role)) {
     io.stderr(`error: --role must be one of ${ROLES.join(', ')}\n`);
@@ -33,19 +33,17 @@ export async function keysAdd(flags: FolderFlags & { role?: string; partner?: st
       return Exit.invalid;
     }
   }
-  const store = await KeyStore.open(dataPaths(dataDir(flags, io)).keys);
-  const { key, record } = await store.add(
+  const { key, record } = await withKeys(dataDir(flags, io), databaseOf(flags, io), (store) => store.add(
     { role, ...(flags.partner && { partner: flags.partner }), ...(flags.name && { name: flags.name }), ...(flags.unit && { unit: flags.unit }), ...(flags.function && { function: flags.function }) },
     new Date(io.now()),
-  );
+  ));
   io.stdout(`${key}\n`);
   io.stderr(`created key ${record.id} (${role}${record.partner ? ` for ${record.partner}` : ''}); it is shown only this once\n`);
   return Exit.ok;
 }
 
-export async function keysList(flags: { data?: string; format: Format }, io: Io): Promise<ExitCode> {
-  const store = await KeyStore.open(dataPaths(dataDir(flags, io)).keys);
-  const keys = store.list().map(({ hash: _hash, ...k }) => k);
+export async function keysList(flags: { data?: string; database?: string; format: Format }, io: Io): Promise<ExitCode> {
+  const keys = await withKeys(dataDir(flags, io), databaseOf(flags, io), async (store) => store.list().map(({ hash: _hash, ...k }) => k));
   if (flags.format === 'json') {
     io.stdout(JSON.stringify(keys, null, 2) + '\n');
     return Exit.ok;
@@ -58,9 +56,8 @@ export async function keysList(flags: { data?: string; format: Format }, io: Io)
   return Exit.ok;
 }
 
-export async function keysRevoke(id: string, flags: { data?: string }, io: Io): Promise<ExitCode> {
-  const store = await KeyStore.open(dataPaths(dataDir(flags, io)).keys);
-  if (!(await store.revoke(id, new Date(io.now())))) {
+export async function keysRevoke(id: string, flags: { data?: string; database?: string }, io: Io): Promise<ExitCode> {
+  if (!(await withKeys(dataDir(flags, io), databaseOf(flags, io), (store) => store.revoke(id, new Date(io.now()))))) {
     io.stderr(`error: no key with id \`${id}\`\n`);
     return Exit.invalid;
   }

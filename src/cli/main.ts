@@ -71,7 +71,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       status = await decideCommand(file, opts, io);
     });
 
-  const dataOption = (cmd: Command): Command => cmd.option('--data <dir>', 'data folder: keys, decision log, policy versions (env COVENANT_DATA; default ./data)');
+  const dataOption = (cmd: Command): Command =>
+    cmd
+      .option('--data <dir>', 'data folder: keys, decision log, policy versions (env COVENANT_DATA; default ./data)')
+      .option('--database <url>', 'a PostgreSQL database that replicas share, in place of the data folder (env COVENANT_DATABASE_URL)');
 
   dataOption(folderOptions(program.command('serve').description('serve the decision API (CONTRACT 3) on the rule folders')))
     .option('--port <n>', 'port (env PORT; default 8080)')
@@ -213,7 +216,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       // --help and --version are not errors; anything else commander rejects is a bad argument.
       return e.exitCode === 0 ? Exit.ok : Exit.invalid;
     }
-    throw e;
+    // What stopped a command from running (a database that refuses the role, a folder it may not
+    // read) is said in a line, without the stack: COVENANT_DEBUG=1 shows that.
+    const message = e instanceof Error ? e.message : String(e);
+    io.stderr(`error: ${message}\n${io.env.COVENANT_DEBUG === '1' && e instanceof Error ? `${e.stack}\n` : ''}`);
+    return Exit.invalid;
   }
   return status;
 }

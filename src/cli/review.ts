@@ -4,11 +4,10 @@ import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { SegmentLog } from '../audit/segment-log.js';
-import { PolicyArchive } from '../audit/policy-archive.js';
+import type { PolicyArchive } from '../audit/policy-archive.js';
+import { openArchive, readLog } from '../service/place.js';
 import { verifyLines, type Line } from '../audit/verify.js';
-import type { LogEntry, Verification } from '../audit/types.js';
-import { dataPaths } from '../data-paths.js';
+import type { DecisionLog, LogEntry, Verification } from '../audit/types.js';
 import { loadCovenant } from '../loader/files.js';
 import { hasErrors } from '../compile/index.js';
 import { exportLog, type ExportDigest } from '../service/export.js';
@@ -19,18 +18,19 @@ import { buildMatrix, renderMatrix } from '../engine/matrix.js';
 import type { Covenant } from '../domain/covenant.js';
 import { GENESIS } from '../audit/chain.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { dataDir, flagTime, folders, type FolderFlags } from './options.js';
+import { flagTime, folders, placeOf, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
 interface DataFlags {
   data?: string;
+  database?: string;
 }
 interface PeriodFlags {
   from?: string;
   to?: string;
 }
 
-const openLog = (flags: DataFlags, io: Io): Promise<SegmentLog> => SegmentLog.open(dataPaths(dataDir(flags, io)).log, { readOnly: true });
+const openLog = (flags: DataFlags, io: Io): Promise<DecisionLog> => readLog(placeOf(flags, io));
 
 /** --from and --to: a date-time, or a date (from its start, to its end). */
 function period(flags: PeriodFlags, io: Io): { from?: number; to?: number } | undefined {
@@ -153,7 +153,7 @@ export async function auditReplay(id: string, flags: DataFlags & FolderFlags & {
   const current = await workingCovenant(flags, io);
   if (!current) return Exit.failed;
   const log = await openLog(flags, io);
-  const archive = await PolicyArchive.open(dataPaths(dataDir(flags, io)).policies);
+  const archive = (await openArchive(placeOf(flags, io))) as PolicyArchive;
   const r = await replay(log, new VersionCache(archive), current, id);
   await log.close();
   if (!r.ok) {

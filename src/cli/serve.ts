@@ -1,13 +1,14 @@
-// `covenant serve [--port N] [--data DIR]`: the service (CONTRACT 3), until SIGTERM or SIGINT.
+// `covenant serve [--port N] [--data DIR | --database URL]`: the service (CONTRACT 3), until SIGTERM or SIGINT.
 import { startServer } from '../server.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { dataDir, folders, type FolderFlags } from './options.js';
+import { databaseOf, dataDir, folders, type FolderFlags } from './options.js';
 import { renderDiagnostics } from './render.js';
 
 export interface ServeFlags extends FolderFlags {
   port?: string;
   host?: string;
   data?: string;
+  database?: string;
   maxSkewSeconds?: string;
   bodyLimit?: string;
   retentionDays?: string;
@@ -36,12 +37,15 @@ export function serveConfig(flags: ServeFlags, io: Io): { ok: true; value: Param
   const requestsPerSecond = int('--rate-limit (or COVENANT_RATE_LIMIT)', flags.rateLimit ?? io.env.COVENANT_RATE_LIMIT, 0, 0, 1_000_000);
   const host = flags.host ?? io.env.HOST ?? '127.0.0.1';
   const logKey = flags.logKey ?? (io.env.COVENANT_LOG_KEY || undefined);
+  const database = databaseOf(flags, io);
+  if (database && !/^postgres(ql)?:\/\//.test(database.url)) errors.push('--database (or COVENANT_DATABASE_URL) must be a postgres:// or postgresql:// URL');
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
     value: {
       folders: folders(flags, io),
       dataDir: dataDir(flags, io),
+      ...(database && { database }),
       port,
       host,
       maxSkewMs: skew * 1000,

@@ -40,14 +40,14 @@ export interface AppDeps {
     impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport>;
     /** a draft of the rule files: validation, its policy tests and its impact on the log */
     draft?(files: readonly PostedFile[], tests: readonly PostedFile[], now: number, withImpact?: boolean): Promise<DraftReport>;
-    /** the log's verification, with the archive of policy versions in `archiveDir` */
-    verify(archiveDir: string | undefined): Promise<Verification>;
+    /** the log's verification, with the archive of policy versions' where there is one */
+    verify(): Promise<Verification>;
     list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page>;
     report(period: Period, names: ReportNames | undefined, now: number): Promise<Report>;
     exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest>;
     exportChunks(period: Period, format: 'ndjson' | 'csv'): AsyncGenerator<string>;
     /** the matrix of the archived `policyVersion` (the one serving) as text; `here` when it cannot be worked out apart */
-    matrix(archiveDir: string | undefined, policyVersion: string, at: number, format: MatrixFormat, here: () => string): Promise<string>;
+    matrix(policyVersion: string, at: number, format: MatrixFormat, here: () => string): Promise<string>;
   };
 }
 

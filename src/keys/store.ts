@@ -1,13 +1,10 @@
 // API keys (CONTRACT 3): long random secrets, stored only as hashes, compared in constant time.
-// A small state, so lowdb keeps it; a running service re-reads the file when it changes, which
-// is how a revocation from `covenant keys revoke` reaches it within seconds. lowdb rewrites the
-// whole file, so changes are made under a lock (proper-lockfile) on what the file holds then:
-// two `covenant keys` commands at once must not lose each other's key.
+// Shared small state (a file, or a row of PostgreSQL for replicas); a running service re-reads it
+// when it changes, which is how a revocation from `covenant keys revoke` or from another replica
+// reaches it within seconds. Changes are made on what is stored then, with other writers held
+// off: two `covenant keys` commands at once must not lose each other's key.
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { makeDir, openState, type State } from '../small-state.js';
-import lockfile from 'proper-lockfile';
+import { openSharedFile, type SharedState } from '../small-state.js';
 import type { Caller, Role } from '../audit/types.js';
 
 export const ROLES: readonly Role[] = ['partner', 'privacy-officer', 'auditor', 'approver'];
@@ -26,7 +23,7 @@ export interface KeyRecord {
   revokedAt?: string;
 }
 
-interface KeyFile {
+export interface KeyFile {
   keys: KeyRecord[];
 }
 
@@ -39,33 +36,32 @@ const NO_HASH = Buffer.alloc(32);
 const KEY = /^cov_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 export class KeyStore {
-  private mtime = 0;
   /** by key id, with the stored hash as bytes: what every request looks up */
   private byId = new Map<string, { record: KeyRecord; hash: Buffer; caller: Caller }>();
 
-  private constructor(private readonly db: State<KeyFile>, private readonly path: string) {}
-
-  static async open(path: string): Promise<KeyStore> {
-    await makeDir(dirname(path));
-    const db = await openState<KeyFile>(path, { keys: [] });
-    const store = new KeyStore(db, path);
-    await store.refresh(true);
-    return store;
+  private constructor(private readonly state: SharedState<KeyFile>) {
+    this.reindex();
   }
 
-  /** Re-reads the file if another process changed it. */
-  async refresh(force = false): Promise<void> {
-    const m = await stat(this.path).then((s) => s.mtimeMs, () => 0);
-    if (!force && m === this.mtime) return;
-    this.mtime = m;
-    await this.db.read();
-    this.reindex();
+  /** The keys in the JSON file at `path`. */
+  static async open(path: string): Promise<KeyStore> {
+    return new KeyStore(await openSharedFile<KeyFile>(path, { keys: [] }));
+  }
+
+  /** The keys in shared state elsewhere (PostgreSQL, for replicas). */
+  static on(state: SharedState<KeyFile>): KeyStore {
+    return new KeyStore(state);
+  }
+
+  /** Re-reads the keys if another process changed them. */
+  async refresh(): Promise<void> {
+    if (await this.state.refresh()) this.reindex();
   }
 
   private reindex(): void {
     // A record whose hash is not 32 bytes (a hand-edited file) cannot match any key.
     this.byId = new Map(
-      this.db.data.keys
+      this.state.data.keys
         .map((record) => [record.id, { record, hash: Buffer.from(record.hash, 'hex'), caller: callerOf(record) }] as const)
         .filter(([, k]) => k.hash.length === 32),
     );
@@ -89,7 +85,7 @@ export class KeyStore {
   }
 
   list(): readonly KeyRecord[] {
-    return this.db.data.keys;
+    return this.state.data.keys;
   }
 
   async revoke(id: string, now: Date): Promise<boolean> {
@@ -100,19 +96,11 @@ export class KeyStore {
     });
   }
 
-  /** Changes the keys as the file holds them now, with the file locked against other writers. */
+  /** Changes the keys as they are stored now, with other writers held off. */
   private async change<T>(edit: (keys: KeyRecord[]) => T): Promise<T> {
-    // A holder that died leaves its lock; after `stale` ms without the holder renewing it, it is taken over.
-    const release = await lockfile.lock(this.path, { realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 100 } });
-    try {
-      await this.refresh(true);
-      const result = edit(this.db.data.keys);
-      await this.db.write();
-      this.reindex();
-      return result;
-    } finally {
-      await release();
-    }
+    const result = await this.state.change((d) => edit(d.keys));
+    this.reindex();
+    return result;
   }
 
   /** The caller of a key by its id while the key is not revoked: a console session asks on every page. */

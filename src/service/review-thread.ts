@@ -6,6 +6,7 @@
 // every decision for 12 s on the service's thread. They get memory and time limits instead, and
 // a caller whose files hit one is told so.
 import type { Worker } from 'node:worker_threads';
+import { archiveTexts, type Place } from './place.js';
 import { startWorker, withinLimits } from '../worker-thread.js';
 import type { DraftReport, ImpactReport, Period, PostedFile, ValidationReport } from './posted-files.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
@@ -36,13 +37,17 @@ export class ReviewThread {
   private streams = 0;
   private closed = false;
 
-  /** `log` is the service's own, for the fallback; `logDir` is where the worker reads it. */
+  private readonly place: Place;
+
+  /** `log` is the service's own, for the fallback; `place` is where the worker reads it (a folder: the log's). */
   constructor(
     private readonly log: DecisionLog,
-    private readonly logDir: string,
+    place: Place | string,
     private readonly onFallback: (reason: string) => void = () => undefined,
     private readonly limits: { readonly heapMb: number; readonly seconds: number } = POSTED_LIMITS,
-  ) {}
+  ) {
+    this.place = typeof place === 'string' ? { kind: 'folder', logDir: place } : place;
+  }
 
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
   validate(files: readonly PostedFile[], now: number): Promise<ValidationReport> {
@@ -51,44 +56,44 @@ export class ReviewThread {
 
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
   draft(files: readonly PostedFile[], tests: readonly PostedFile[], now: number, withImpact = true): Promise<DraftReport> {
-    return this.runPosted({ op: 'draft', files, tests, now, logDir: this.logDir, withImpact }) as Promise<DraftReport>;
+    return this.runPosted({ op: 'draft', files, tests, now, place: this.place, withImpact }) as Promise<DraftReport>;
   }
 
   /** Rejects with PostedWorkRefused when the files could not be checked within the limits. */
   impact(files: readonly PostedFile[], period: Period): Promise<ImpactReport> {
-    return this.runPosted({ op: 'impact', files, period, logDir: this.logDir }) as Promise<ImpactReport>;
+    return this.runPosted({ op: 'impact', files, period, place: this.place }) as Promise<ImpactReport>;
   }
 
   /**
-   * Verifies the log (and the archive of policy versions in `archiveDir`). Hashing a large log takes
+   * Verifies the log (and the archive of policy versions, where the place has one). Hashing a large log takes
    * seconds of CPU (6.8 s for 333,000 entries here): on the service's thread it had slowed every
    * decision meanwhile (p99 13 → 62 ms at 2,000 decisions/s).
    */
-  verify(archiveDir: string | undefined): Promise<Verification> {
-    return this.run({ op: 'verify', logDir: this.logDir, archiveDir }, () => verifyAll(this.logDir, archiveDir)) as Promise<Verification>;
+  verify(): Promise<Verification> {
+    return this.run({ op: 'verify', place: this.place }, () => verifyAll(this.place)) as Promise<Verification>;
   }
 
   /** A page of the log, newest first: a filter that matches little reads far back. */
   list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
-    return this.run({ op: 'list', logDir: this.logDir, filter, page }, () => this.log.list(filter, page)) as Promise<Page>;
+    return this.run({ op: 'list', place: this.place, filter, page }, () => this.log.list(filter, page)) as Promise<Page>;
   }
 
   /**
    * The matrix of the version serving, as text: 10,000 rules' matrix took 1.8 s to work out, which
    * on the service's thread every decision would have waited for. `here` works it out on this thread.
    */
-  matrix(archiveDir: string | undefined, policyVersion: string, at: number, format: MatrixFormat, here: () => string): Promise<string> {
-    if (archiveDir === undefined) return Promise.resolve(here());
-    return this.run({ op: 'matrix', archiveDir, policyVersion, at, format }, () => Promise.resolve(here())) as Promise<string>;
+  matrix(policyVersion: string, at: number, format: MatrixFormat, here: () => string): Promise<string> {
+    if (archiveTexts(this.place) === undefined) return Promise.resolve(here());
+    return this.run({ op: 'matrix', place: this.place, policyVersion, at, format }, () => Promise.resolve(here())) as Promise<string>;
   }
 
   report(period: Period, names: ReportNames | undefined, now: number): Promise<Report> {
     const options = { ...(names && { names }), now };
-    return this.run({ op: 'report', logDir: this.logDir, period, ...options }, () => buildReport(this.log, period, options)) as Promise<Report>;
+    return this.run({ op: 'report', place: this.place, period, ...options }, () => buildReport(this.log, period, options)) as Promise<Report>;
   }
 
   exportDigest(period: Period, format: 'ndjson' | 'csv'): Promise<ExportDigest> {
-    return this.run({ op: 'digest', logDir: this.logDir, period, format }, () => exportDigest(this.log, period, format)) as Promise<ExportDigest>;
+    return this.run({ op: 'digest', place: this.place, period, format }, () => exportDigest(this.log, period, format)) as Promise<ExportDigest>;
   }
 
   /**
@@ -104,7 +109,7 @@ export class ReviewThread {
       return;
     }
     const stream = ++this.streams;
-    await this.ask(worker, { op: 'export-open', stream, logDir: this.logDir, period, format });
+    await this.ask(worker, { op: 'export-open', stream, place: this.place, period, format });
     let done = false;
     try {
       while (!done) {

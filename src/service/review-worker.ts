@@ -1,12 +1,10 @@
 // The thread that works out what posted rule files mean (validation, and the impact of a change
 // on the logged decisions) and reads the log for auditors (listing, verification, the report,
 // exports and their digests), so that parsing, compiling, evaluating and hashing never hold a
-// decision up on the service's own thread. It reads the log through a read-only view of its folder.
+// decision up on the service's own thread. It reads the log through a read-only view of its own (src/service/place.ts).
 import { parentPort } from 'node:worker_threads';
-import { SegmentLog, verifyDirectory } from '../audit/segment-log.js';
-import { verifyArchive } from '../audit/policy-archive.js';
-import { withArchive } from '../audit/verify.js';
 import type { DecisionLog, ListFilter, Page, Verification } from '../audit/types.js';
+import { archiveTexts, readLog, reading, verifyAll, type Place } from './place.js';
 import { exportDigest, exportLog, type ExportDigest } from './export.js';
 import { buildReport, type Report, type ReportNames } from './report.js';
 import { buildMatrix, renderMatrix, type MatrixFormat } from '../engine/matrix.js';
@@ -17,14 +15,14 @@ import { draftCheck, impactOfFiles, validateFiles, type DraftReport, type Impact
 
 export type ReviewJob =
   | { readonly op: 'validate'; readonly files: readonly PostedFile[]; readonly now: number }
-  | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly logDir: string }
-  | { readonly op: 'draft'; readonly files: readonly PostedFile[]; readonly tests: readonly PostedFile[]; readonly now: number; readonly logDir: string; readonly withImpact: boolean }
-  | { readonly op: 'verify'; readonly logDir: string; readonly archiveDir: string | undefined }
-  | { readonly op: 'report'; readonly logDir: string; readonly period: Period; readonly names?: ReportNames; readonly now: number }
-  | { readonly op: 'digest'; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
-  | { readonly op: 'list'; readonly logDir: string; readonly filter: ListFilter; readonly page: { before?: number; limit: number } }
-  | { readonly op: 'matrix'; readonly archiveDir: string; readonly policyVersion: string; readonly at: number; readonly format: MatrixFormat }
-  | { readonly op: 'export-open'; readonly stream: number; readonly logDir: string; readonly period: Period; readonly format: 'ndjson' | 'csv' }
+  | { readonly op: 'impact'; readonly files: readonly PostedFile[]; readonly period: Period; readonly place: Place }
+  | { readonly op: 'draft'; readonly files: readonly PostedFile[]; readonly tests: readonly PostedFile[]; readonly now: number; readonly place: Place; readonly withImpact: boolean }
+  | { readonly op: 'verify'; readonly place: Place }
+  | { readonly op: 'report'; readonly place: Place; readonly period: Period; readonly names?: ReportNames; readonly now: number }
+  | { readonly op: 'digest'; readonly place: Place; readonly period: Period; readonly format: 'ndjson' | 'csv' }
+  | { readonly op: 'list'; readonly place: Place; readonly filter: ListFilter; readonly page: { before?: number; limit: number } }
+  | { readonly op: 'matrix'; readonly place: Place; readonly policyVersion: string; readonly at: number; readonly format: MatrixFormat }
+  | { readonly op: 'export-open'; readonly stream: number; readonly place: Place; readonly period: Period; readonly format: 'ndjson' | 'csv' }
   | { readonly op: 'export-next'; readonly stream: number }
   | { readonly op: 'export-close'; readonly stream: number };
 /** The next part of an export: entries' text, and whether it was the last. */
@@ -33,23 +31,10 @@ export type ReviewResult = ValidationReport | ImpactReport | DraftReport | Verif
 export type ReviewRequest = { readonly id: number } & ReviewJob;
 export type ReviewReply = { readonly id: number } & ({ readonly ok: true; readonly value: ReviewResult } | { readonly ok: false; readonly message: string });
 
-/** The log's verification, with the archived policy versions' when there is an archive. */
-export async function verifyAll(logDir: string, archiveDir: string | undefined): Promise<Verification> {
-  return withArchive(await verifyDirectory(logDir), archiveDir === undefined ? undefined : await verifyArchive(archiveDir));
-}
-
-/** Work on a read-only view of the log, opened for each request so that it sees every segment written since the last. */
-async function reading<T>(logDir: string, work: (log: DecisionLog) => Promise<T>): Promise<T> {
-  const log = await SegmentLog.open(logDir, { readOnly: true });
-  try {
-    return await work(log);
-  } finally {
-    await log.close();
-  }
-}
+export { verifyAll };
 
 /** Exports being read, each until its last chunk has gone or the reader went away. */
-const exports = new Map<number, { log: SegmentLog; chunks: AsyncGenerator<string> }>();
+const exports = new Map<number, { log: DecisionLog; chunks: AsyncGenerator<string> }>();
 // A chunk holds a few hundred entries: one message each way for that many.
 const CHUNK_CHARS = 1 << 18;
 
@@ -85,7 +70,8 @@ let compiled: { policyVersion: string; covenant: Covenant } | undefined;
  */
 async function matrixOf(request: Extract<ReviewJob, { op: 'matrix' }>): Promise<string> {
   if (compiled?.policyVersion !== request.policyVersion) {
-    const files = await readArchived(request.archiveDir, request.policyVersion);
+    const texts = archiveTexts(request.place);
+    const files = texts && (await readArchived(texts, request.policyVersion));
     const covenant = files && covenantFromFiles(files).covenant;
     if (!covenant) throw new Error(`policy version ${request.policyVersion} is not in the archive`);
     compiled = { policyVersion: request.policyVersion, covenant };
@@ -98,21 +84,21 @@ async function answer(request: ReviewRequest): Promise<ReviewResult> {
     case 'validate':
       return validateFiles(request.files, request.now);
     case 'verify':
-      return verifyAll(request.logDir, request.archiveDir);
+      return verifyAll(request.place);
     case 'impact':
-      return reading(request.logDir, (log) => impactOfFiles(log, request.files, request.period));
+      return reading(request.place, (log) => impactOfFiles(log, request.files, request.period));
     case 'draft':
-      return reading(request.logDir, (log) => draftCheck(log, request.files, request.tests, request.now, request.withImpact));
+      return reading(request.place, (log) => draftCheck(log, request.files, request.tests, request.now, request.withImpact));
     case 'report':
-      return reading(request.logDir, (log) => buildReport(log, request.period, { ...(request.names && { names: request.names }), now: request.now }));
+      return reading(request.place, (log) => buildReport(log, request.period, { ...(request.names && { names: request.names }), now: request.now }));
     case 'digest':
-      return reading(request.logDir, (log) => exportDigest(log, request.period, request.format));
+      return reading(request.place, (log) => exportDigest(log, request.period, request.format));
     case 'list':
-      return reading(request.logDir, (log) => log.list(request.filter, request.page));
+      return reading(request.place, (log) => log.list(request.filter, request.page));
     case 'matrix':
       return matrixOf(request);
     case 'export-open': {
-      const log = await SegmentLog.open(request.logDir, { readOnly: true });
+      const log = await readLog(request.place);
       exports.set(request.stream, { log, chunks: exportLog(log, request.period, request.format, () => undefined) });
       return null;
     }

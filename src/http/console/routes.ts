@@ -157,7 +157,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   app.get('/console/integrity', logged(deps, async (c) => {
     const who = allowed(c, '/console/integrity');
     if (!('caller' in who)) return who;
-    const v = await deps.review.verify(deps.archive?.dir);
+    const v = await deps.review.verify();
     return send(c, 'Integrity', who, integrityPage(v, (await deps.log.latestCheckpoint())?.note, deps.now()));
   }));
 
@@ -197,7 +197,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     if (at === undefined) return send(c, 'Matrix', who, 'The date is not a real date or date-time.', 400);
     const covenant = deps.policy.current().covenant;
     // Worked out on the review thread, as the API's matrix; filtered here by the reviewer's fields.
-    const text = await deps.review.matrix(deps.archive?.dir, covenant.policyVersion, at, 'json', () => renderMatrix(buildMatrix(covenant, at), 'json'));
+    const text = await deps.review.matrix(covenant.policyVersion, at, 'json', () => renderMatrix(buildMatrix(covenant, at), 'json'));
     const m = JSON.parse(text) as Matrix;
     const under = (id: string, f: string | undefined): boolean => f === undefined || id === f || id.startsWith(`${f}.`);
     const rows = m.rows.filter(

@@ -71,7 +71,7 @@ export function reviewRoutes(deps: AppDeps): Hono<Env> {
     if (at === undefined) return refused(c, deps, 'GET /v1/policy/matrix', [{ path: '/at', message: 'must be a real date or date-time' }]);
     const format = (q.format ?? 'json') as MatrixFormat;
     const covenant = deps.policy.current().covenant;
-    const text = await deps.review.matrix(deps.archive?.dir, covenant.policyVersion, at, format, () => renderMatrix(buildMatrix(covenant, at), format));
+    const text = await deps.review.matrix(covenant.policyVersion, at, format, () => renderMatrix(buildMatrix(covenant, at), format));
     const types = { json: 'application/json', md: 'text/markdown; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
     return c.body(text, 200, { 'content-type': types[format] });
   }));

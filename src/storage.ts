@@ -1,0 +1,157 @@
+// Where the service keeps its state: the data folder (one machine, the default), or a PostgreSQL
+// database that any number of replicas share (`--database`). Both give the same parts; the rest
+// of the service does not know which it has.
+import type { Logger } from 'pino';
+import { SegmentLog } from './audit/segment-log.js';
+import { PgLog } from './audit/pg-log.js';
+import { connect, migrate, redacted, type Database } from './audit/pg-schema.js';
+import { openSharedRow } from './audit/pg-state.js';
+import { pgArchive } from './audit/pg-archive.js';
+import { lockLog } from './audit/writer-lock.js';
+import { PolicyArchive } from './audit/policy-archive.js';
+import { KeyStore, type KeyFile } from './keys/store.js';
+import { ApprovalRegister, type ApprovalData } from './approvals/register.js';
+import { makeDir } from './small-state.js';
+import { dataPaths } from './data-paths.js';
+import type { NoteSigner } from './audit/note.js';
+import type { DecisionLog } from './audit/types.js';
+import type { Place } from './service/place.js';
+
+export interface DatabaseConfig {
+  readonly url: string;
+  /** the schema covenant's tables are in (default `covenant`) */
+  readonly schema?: string;
+}
+
+export interface Storage {
+  readonly log: DecisionLog;
+  readonly keys: KeyStore;
+  readonly archive: PolicyArchive;
+  readonly approvals: ApprovalRegister;
+  /** where the review thread reads the log and the archive */
+  readonly place: Place;
+  /** retention: removes what is past it, keeping the log verifiable; absent where not supported */
+  readonly prune?: (before: number) => Promise<{ segments: number; entries: number }>;
+  /** re-reads what other processes changed: keys, approvals, archived versions */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  readonly dataDir: string;
+  readonly database?: DatabaseConfig;
+  readonly signer: NoteSigner;
+  readonly receipts: boolean;
+  readonly logger: Logger;
+  readonly onWrite: (seconds: number) => void;
+}
+
+const onFailure = (logger: Logger) => (e: Error): void =>
+  logger.error({ err: { message: e.message, code: (e as NodeJS.ErrnoException).code } }, 'the decision log cannot write: decisions are answered 503 (or checkpoints stopped) and /readyz is not ready until it can; retried every second');
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  const storage = await (options.database ? databaseStorage(options, options.database) : folderStorage(options));
+  // Closed once, whoever asks first: a service that fails while starting closes what it opened.
+  let closing: Promise<void> | undefined;
+  return { ...storage, close: () => (closing ??= storage.close()) };
+}
+
+async function folderStorage(options: StorageOptions): Promise<Storage> {
+  const paths = dataPaths(options.dataDir);
+  await makeDir(paths.log);
+  // Before the log is opened, which may already write (a torn tail set aside); held until close.
+  const lock = await lockLog(paths.log);
+  try {
+    const { logger } = options;
+    const log = await SegmentLog.open(paths.log, {
+      onWrite: options.onWrite,
+      // Loud: the cause, once, when the log stops taking entries or checkpoints; and when it is back.
+      onFailure: onFailure(logger),
+      onRecovered: (d) => logger.warn(d.quarantined ? { quarantined: d.quarantined } : {}, 'the decision log is writable again'),
+      ...(options.receipts ? { signer: options.signer } : { tree: false }),
+    });
+    if (log.recovery) {
+      logger.warn({ bytes: log.recovery.bytes, sha256: log.recovery.sha256, quarantinedTo: log.recovery.quarantinedTo }, 'torn last log entry from an interrupted write set aside; a recovery entry records it');
+    }
+    const [keys, archive, approvals] = await Promise.all([KeyStore.open(paths.keys), PolicyArchive.open(paths.policies), ApprovalRegister.open(paths.approvals)]);
+    return {
+      log,
+      keys,
+      archive,
+      approvals,
+      place: { kind: 'folder', logDir: paths.log, archiveDir: paths.policies },
+      prune: (before) => log.prune(before),
+      refresh: async () => {
+        await keys.refresh();
+        await approvals.refresh();
+      },
+      close: async () => {
+        await log.close();
+        await lock.release();
+      },
+    };
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+}
+
+async function databaseStorage(options: StorageOptions, config: DatabaseConfig): Promise<Storage> {
+  const schema = config.schema ?? 'covenant';
+  let db: Database;
+  try {
+    db = connect(config.url, schema);
+  } catch (e) {
+    throw new Error(`--database ${redacted(config.url)}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const { logger } = options;
+    const log = await PgLog.open(db, {
+      onWrite: options.onWrite,
+      onFailure: onFailure(logger),
+      onRecovered: () => logger.warn('the decision log is writable again'),
+      ...(options.receipts && { signer: options.signer }),
+    });
+    const keys = KeyStore.on(await openSharedRow<KeyFile>(db, 'keys', { keys: [] }));
+    const approvals = ApprovalRegister.on(await openSharedRow<ApprovalData>(db, 'approvals', { approvals: [] }));
+    const archive = await pgArchive(db);
+    return {
+      log,
+      keys,
+      archive,
+      approvals,
+      place: { kind: 'database', url: config.url, schema, archive: true },
+      refresh: async () => {
+        await keys.refresh();
+        await approvals.refresh();
+        await archive.refresh();
+      },
+      close: async () => {
+        await log.close();
+        await db.pool.end();
+      },
+    };
+  } catch (e) {
+    await db.pool.end();
+    const message = (e as Error).message;
+    throw new Error(`the database at ${redacted(config.url)}: ${message}`, { cause: e });
+  }
+}
+
+/** The API keys, in the data folder or the database, for `work` (a `covenant keys` command). */
+export async function withKeys<T>(dataDir: string, database: DatabaseConfig | undefined, work: (keys: KeyStore) => Promise<T>): Promise<T> {
+  if (!database) return work(await KeyStore.open(dataPaths(dataDir).keys));
+  const db = connect(database.url, database.schema ?? 'covenant', 2);
+  try {
+    let keys: KeyStore;
+    try {
+      await migrate(db);
+      keys = KeyStore.on(await openSharedRow<KeyFile>(db, 'keys', { keys: [] }));
+    } catch (e) {
+      throw new Error(`the database at ${redacted(database.url)}: ${(e as Error).message}`, { cause: e });
+    }
+    return await work(keys);
+  } finally {
+    await db.pool.end();
+  }
+}
