@@ -11,7 +11,6 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import writeFileAtomic from 'write-file-atomic';
-import lockfile from 'proper-lockfile';
 
 /** A JSON document of small state, read at open and written whole on every change. */
 export type State<T> = Low<T>;
@@ -116,6 +115,9 @@ export async function openSharedFile<T>(path: string, defaults: T): Promise<Shar
     async change(edit) {
       // lowdb rewrites the whole file: two processes changing it at once must not lose each
       // other's change. A holder that died leaves its lock; after `stale` ms it is taken over.
+      // Imported when first needed: it installs signal handlers (signal-exit) that turn a write
+      // past a file size limit from an error (EFBIG, which the log recovers from) into SIGXFSZ.
+      const { default: lockfile } = await import('proper-lockfile');
       const release = await lockfile.lock(path, { realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 100 } });
       try {
         await refresh(true);

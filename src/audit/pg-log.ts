@@ -51,6 +51,8 @@ const COLUMNS = ['seq', 'id', 'at_ms', 'kind', 'provider', 'recipient', 'purpose
 const PAGE = 2000;
 /** how often a log that could not commit tries the database again */
 const RETRY_MS = 500;
+/** how often an idle log asks whether the database is still there */
+const HEARTBEAT_MS = 1000;
 /** base64 of complete subtrees, shared by the receipts of many batches (their proofs overlap) */
 const ENCODED_MAX = 8192;
 
@@ -59,6 +61,7 @@ export class PgLog implements DecisionLog {
   private writing: Promise<void> | undefined;
   private failure: Error | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private scratch = Buffer.alloc(0);
   private readonly encoded = new Map<number, string>();
   private readonly t: { head: string; entries: string; nodes: string };
@@ -72,7 +75,22 @@ export class PgLog implements DecisionLog {
   ) {
     const s = db.schema;
     this.t = { head: `${s}.log_head`, entries: `${s}.log_entries`, nodes: `${s}.log_nodes` };
-    if (options.readOnly) this.failure = new Error('the log is open read-only');
+    if (options.readOnly) {
+      this.failure = new Error('the log is open read-only');
+      return;
+    }
+    // A database that went away is noticed within a second also when no decision is asked, so
+    // that /readyz says so and a load balancer sends partners to a replica that can answer.
+    this.heartbeat = setInterval(() => {
+      if (this.failure || this.writing) return;
+      this.db.pool.query('select 1').catch((e: Error) => {
+        if (this.failure) return;
+        this.failure = e;
+        this.options.onFailure?.(e);
+        this.scheduleRetry();
+      });
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   /** A log on its own pool, closed with it: for commands and tests. */
@@ -474,6 +492,7 @@ export class PgLog implements DecisionLog {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     clearInterval(this.retry);
     this.retry = undefined;
     await this.writing;
