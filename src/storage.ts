@@ -2,19 +2,21 @@
 // database that any number of replicas share (`--database`). Both give the same parts; the rest
 // of the service does not know which it has.
 import type { Logger } from 'pino';
-import { SegmentLog } from './audit/segment-log.js';
+import { SegmentLog, logLines } from './audit/segment-log.js';
+import { copyLines } from './audit/pg-migrate.js';
+import { verifyAll } from './service/place.js';
 import { PgLog } from './audit/pg-log.js';
 import { connect, migrate, redacted, type Database } from './audit/pg-schema.js';
 import { openSharedRow } from './audit/pg-state.js';
 import { pgArchive } from './audit/pg-archive.js';
 import { lockLog } from './audit/writer-lock.js';
-import { PolicyArchive } from './audit/policy-archive.js';
+import { PolicyArchive, archiveText } from './audit/policy-archive.js';
 import { KeyStore, type KeyFile } from './keys/store.js';
 import { ApprovalRegister, type ApprovalData } from './approvals/register.js';
 import { makeDir } from './small-state.js';
 import { dataPaths } from './data-paths.js';
 import type { NoteSigner } from './audit/note.js';
-import type { DecisionLog } from './audit/types.js';
+import type { DecisionLog, Verification } from './audit/types.js';
 import type { Place } from './service/place.js';
 
 export interface DatabaseConfig {
@@ -151,6 +153,59 @@ export async function withKeys<T>(dataDir: string, database: DatabaseConfig | un
       throw new Error(`the database at ${redacted(database.url)}: ${(e as Error).message}`, { cause: e });
     }
     return await work(keys);
+  } finally {
+    await db.pool.end();
+  }
+}
+
+export interface Migrated {
+  readonly entries: number;
+  readonly keys: number;
+  readonly approvals: number;
+  readonly versions: number;
+  /** the copy's own verification, against the folder's head */
+  readonly verified: Verification;
+}
+
+/**
+ * Copies the data folder's log, keys, approvals and policy archive into an empty database, then
+ * verifies the copy. The folder must verify, and hold its log from the first entry on.
+ */
+export async function migrateFolder(dataDir: string, database: DatabaseConfig, signer: NoteSigner): Promise<Migrated> {
+  const paths = dataPaths(dataDir);
+  const source = await verifyAll({ kind: 'folder', logDir: paths.log, archiveDir: paths.policies });
+  if (!source.ok) throw new Error(`the log in ${paths.log} does not verify (${source.firstBad?.message ?? 'unknown problem'}); nothing was copied`);
+  const { pruned, lines } = await logLines(paths.log);
+  if (pruned) throw new Error(`the log in ${paths.log} was pruned by retention up to entry ${pruned.seq}: only a log kept from its first entry can be copied yet`);
+  const db = connect(database.url, database.schema ?? 'covenant', 2);
+  try {
+    await migrate(db);
+    const [keys, approvals, archive] = await Promise.all([
+      openSharedRow<KeyFile>(db, 'keys', { keys: [] }),
+      openSharedRow<ApprovalData>(db, 'approvals', { approvals: [] }),
+      pgArchive(db),
+    ]);
+    if (keys.data.keys.length > 0 || approvals.data.approvals.length > 0 || archive.versions().length > 0) {
+      throw new Error('the database already holds keys, approvals or policy versions: migrate copies into an empty one');
+    }
+    const copied = await copyLines(db, lines, signer);
+    const [fromKeys, fromApprovals, fromArchive] = await Promise.all([KeyStore.open(paths.keys), ApprovalRegister.open(paths.approvals), PolicyArchive.open(paths.policies)]);
+    await keys.change((d) => void d.keys.push(...fromKeys.list()));
+    await approvals.change((d) => void d.approvals.push(...fromApprovals.list().slice().reverse()));
+    for (const v of fromArchive.versions()) {
+      const files = await fromArchive.get(v.policyVersion);
+      if (!files) throw new Error(`archived policy version ${v.policyVersion} cannot be read`);
+      await archive.putText(v.policyVersion, v.files, v.firstLoadedAt, archiveText(v.policyVersion, files));
+    }
+    const copy = await verifyAll({ kind: 'database', url: database.url, schema: database.schema ?? 'covenant', archive: true });
+    const same = copy.ok && copy.entries === source.entries && copy.head?.hash === source.head?.hash;
+    return {
+      entries: copied.entries,
+      keys: fromKeys.list().length,
+      approvals: fromApprovals.list().length,
+      versions: fromArchive.versions().length,
+      verified: same || !copy.ok ? copy : { ...copy, ok: false, firstBad: { problem: 'truncated', message: `the copy ends at ${copy.head?.seq ?? 0} ${copy.head?.hash ?? ''}, the folder at ${source.head?.seq ?? 0} ${source.head?.hash ?? ''}` } },
+    };
   } finally {
     await db.pool.end();
   }

@@ -1,7 +1,7 @@
 // Replicas of the service on one PostgreSQL database, as an operator runs them: separate
 // processes, keys made with the command line, one killed with SIGKILL under load, the database
 // taken away and given back.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -163,5 +163,44 @@ describe.runIf(PG_URL)('replicas on one PostgreSQL database', () => {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     }
+  });
+});
+
+describe.runIf(PG_URL)('covenant audit migrate', () => {
+  it('copies a data folder into an empty database so that old receipts still verify and replicas carry on the chain; refuses a full database and an altered folder', async () => {
+    const key = join(work, 'migrate.key');
+    const vkey = cli(['log-key', 'init', key]).stdout.trim();
+    const data = mkdtempSync(join(work, 'folder-'));
+    const partner = cli(['keys', 'add', '--role', 'partner', '--partner', 'belastingdienst', '--data', data]).stdout.trim();
+    const single = await serveProcess(data, ['--log-key', key]);
+    children.push(single.child);
+    const before = await load(() => [single.url], partner, 30);
+    await stop(single.child);
+    const env = { COVENANT_DATABASE_URL: PG_URL as string, COVENANT_DATABASE_SCHEMA: `m_${randomBytes(6).toString('hex')}` };
+    const migrated = cli(['audit', 'migrate', '--data', data, '--log-key', key], { env });
+    expect(migrated.status, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toMatch(/^copied 31 entries, 1 keys, 0 approvals and 1 policy versions/);
+    expect(migrated.stdout).toMatch(/the copy verifies: head 31 /);
+    // again: the database is no longer empty
+    expect(cli(['audit', 'migrate', '--data', data, '--log-key', key], { env }).status).toBe(2);
+
+    // replicas on the copy: the same key works, the chain goes on, and every receipt checks out
+    const replica = await serveProcess(mkdtempSync(join(work, 'data-')), ['--log-key', key], env);
+    children.push(replica.child);
+    const after = await load(() => [replica.url], partner, 20);
+    expect([...before, ...after].every((x) => x.status === 200)).toBe(true);
+    const receipts = join(work, 'migrated-receipts.ndjson');
+    writeFileSync(receipts, [...before, ...after].map((x) => JSON.stringify(x.receipt)).join('\n'));
+    const checked = cli(['audit', 'verify', '--receipts', receipts, '--log-key', vkey], { env });
+    expect(checked.stdout, checked.stderr).toMatch(/^intact: 52 entries.*agrees with all/);
+    await stop(replica.child);
+
+    // a folder whose log was altered is not copied
+    const segments = join(data, 'log', 'segments');
+    const file = join(segments, readdirSync(segments)[0] as string);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"permit"', '"deny"'));
+    const refused = cli(['audit', 'migrate', '--data', data, '--log-key', key], { env: { ...env, COVENANT_DATABASE_SCHEMA: `m_${randomBytes(6).toString('hex')}` } });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/does not verify.*nothing was copied/);
   });
 });

@@ -36,7 +36,7 @@ export interface PgLogOptions {
 type Wants = 'entry' | 'receipt' | 'receipt+entry';
 type Pending = { draft: EntryDraft; text: DraftText; wants: Wants; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
 
-interface HeadRow {
+export interface HeadRow {
   seq: number;
   hash: string;
   last_id: string | null;
@@ -47,7 +47,7 @@ interface HeadRow {
   log_key: string | null;
 }
 
-const COLUMNS = ['seq', 'id', 'at_ms', 'kind', 'provider', 'recipient', 'purpose', 'legal_basis', 'case_reference', 'caller_key', 'decision', 'categories', 'rules', 'line', 'leaf'] as const;
+export const COLUMNS = ['seq', 'id', 'at_ms', 'kind', 'provider', 'recipient', 'purpose', 'legal_basis', 'case_reference', 'caller_key', 'decision', 'categories', 'rules', 'line', 'leaf'] as const;
 const PAGE = 2000;
 /** how often a log that could not commit tries the database again */
 const RETRY_MS = 500;
@@ -506,7 +506,7 @@ export class PgLog implements DecisionLog {
 }
 
 /** What the columns that listing filters on hold for an entry, in COLUMNS' order (but line and leaf). */
-function columnsOf(e: LogEntry): unknown[] {
+export function columnsOf(e: LogEntry): unknown[] {
   const request = 'request' in e && typeof e.request === 'object' && e.request !== null ? (e.request as Record<string, unknown>) : {};
   const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const named = Array.isArray(request.dataCategories) ? request.dataCategories.filter((c): c is string => typeof c === 'string') : [];
@@ -561,4 +561,4 @@ function rangeNodes(size: number, hashes: readonly Buffer[], tell: (level: numbe
 }
 
 const frontierOf = (text: string): Buffer[] => (text === '' ? [] : text.split(',').map((h) => Buffer.from(h, 'hex')));
-const frontierText = (range: CompactRange): string => range.subtrees().map((h) => h.toString('hex')).join(',');
+export const frontierText = (range: CompactRange): string => range.subtrees().map((h) => h.toString('hex')).join(',');

@@ -530,25 +530,36 @@ async function openTree(dir: string, segments: readonly Segment[], head: number,
 }
 
 /**
- * The leaf hashes of a log folder's entries in order, read without trusting its tree file: after a
- * pruned prefix, whose compact range the manifest keeps (`prefix`).
+ * The stored lines of a log folder's entries in order, after a pruned prefix (`pruned`: its last
+ * seq and the compact range of its leaves, as the manifest keeps them).
  */
-export async function logLeaves(dir: string): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
+export async function logLines(dir: string): Promise<{ pruned?: { seq: number; hashes: Buffer[] }; lines: AsyncIterable<string> }> {
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}')) as Partial<Manifest>;
   const pruned = manifest.pruned;
   const segDir = join(dir, 'segments');
   const files = await readdir(segDir).then((f) => f.filter((x) => SEGMENT.test(x)).sort(), () => [] as string[]);
-  async function* leaves(): AsyncIterable<Buffer> {
+  async function* lines(): AsyncIterable<string> {
     for (const f of files) {
       for await (const { text } of forwardLines(join(segDir, f))) {
         const seal = sealOf(text);
         if (pruned && seal && seal.seq <= pruned.seq) continue;
-        yield leafOfLine(text);
+        yield text;
       }
     }
   }
-  const prefix = pruned ? { size: pruned.seq, hashes: (pruned.tree ?? []).map((h) => Buffer.from(h, 'base64')) } : undefined;
-  return { ...(prefix && { prefix }), leaves: leaves() };
+  return { ...(pruned && { pruned: { seq: pruned.seq, hashes: (pruned.tree ?? []).map((h) => Buffer.from(h, 'base64')) } }), lines: lines() };
+}
+
+/**
+ * The leaf hashes of a log folder's entries in order, read without trusting its tree file: after a
+ * pruned prefix, whose compact range the manifest keeps (`prefix`).
+ */
+export async function logLeaves(dir: string): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
+  const { pruned, lines } = await logLines(dir);
+  async function* leaves(): AsyncIterable<Buffer> {
+    for await (const text of lines) yield leafOfLine(text);
+  }
+  return { ...(pruned && { prefix: { size: pruned.seq, hashes: pruned.hashes } }), leaves: leaves() };
 }
 
 /**

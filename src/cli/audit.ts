@@ -5,7 +5,10 @@ import { checkAnchors } from '../audit/anchors.js';
 import type { Verification } from '../audit/types.js';
 import { gatherAnchors } from './receipts.js';
 import { Exit, type ExitCode, type Io } from './io.js';
-import { placeOf, type Format } from './options.js';
+import { databaseOf, dataDir, placeOf, type Format } from './options.js';
+import { migrateFolder } from '../storage.js';
+import { redacted } from '../audit/pg-schema.js';
+import { dataFolderKey, loadLogKey } from '../audit/log-key.js';
 
 export interface VerifyFlags {
   data?: string;
@@ -41,4 +44,28 @@ export async function auditVerify(flags: VerifyFlags, io: Io): Promise<ExitCode>
     io.stdout(`NOT intact: ${b?.message ?? 'unknown problem'} [${b?.problem}]${b?.file ? ` (${b.file}${b.line ? `:${b.line}` : ''})` : ''}\n${b?.seq !== undefined ? `first entry that disagrees: ${b.seq}\n` : ''}`);
   }
   return v.ok ? Exit.ok : Exit.failed;
+}
+
+/** `covenant audit migrate`: the data folder into an empty database, then the copy verified. */
+export async function auditMigrate(flags: { data?: string; database?: string; logKey?: string; format: Format }, io: Io): Promise<ExitCode> {
+  const database = databaseOf(flags, io);
+  if (!database) {
+    io.stderr('error: migrate needs --database URL (or COVENANT_DATABASE_URL): the empty database to copy into\n');
+    return Exit.invalid;
+  }
+  const dir = dataDir(flags, io);
+  const logKey = flags.logKey ?? (io.env.COVENANT_LOG_KEY || undefined);
+  // The key the folder's log was signed with: its checkpoints, receipts and witnesses stay valid.
+  const key = logKey !== undefined ? await loadLogKey(logKey) : await dataFolderKey(dir);
+  if (!key.ok) {
+    io.stderr(`error: ${key.reason}\n`);
+    return Exit.invalid;
+  }
+  const m = await migrateFolder(dir, database, key.signer);
+  if (flags.format === 'json') io.stdout(JSON.stringify(m, null, 2) + '\n');
+  else {
+    io.stdout(`copied ${m.entries} entries, ${m.keys} keys, ${m.approvals} approvals and ${m.versions} policy versions into ${redacted(database.url)} (schema ${database.schema ?? 'covenant'})\n`);
+    io.stdout(m.verified.ok ? `the copy verifies: head ${m.verified.head?.seq ?? 0} ${m.verified.head?.hash ?? ''}, as in the folder\n` : `the copy does NOT verify: ${m.verified.firstBad?.message}\n`);
+  }
+  return m.verified.ok ? Exit.ok : Exit.failed;
 }

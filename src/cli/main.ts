@@ -11,6 +11,7 @@ const keysAdd: typeof import('./keys.js').keysAdd = async (...a) => (await impor
 const keysList: typeof import('./keys.js').keysList = async (...a) => (await import('./keys.js')).keysList(...a);
 const keysRevoke: typeof import('./keys.js').keysRevoke = async (...a) => (await import('./keys.js')).keysRevoke(...a);
 const auditVerify: typeof import('./audit.js').auditVerify = async (...a) => (await import('./audit.js')).auditVerify(...a);
+const auditMigrate: typeof import('./audit.js').auditMigrate = async (...a) => (await import('./audit.js')).auditMigrate(...a);
 const review = (): Promise<typeof import('./review.js')> => import('./review.js');
 const verifyReceiptCommand: typeof import('./receipts.js').verifyReceiptCommand = async (...a) => (await import('./receipts.js')).verifyReceiptCommand(...a);
 const witnessCommand: typeof import('./witness.js').witnessCommand = async (...a) => (await import('./witness.js')).witnessCommand(...a);
@@ -170,6 +171,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--log-key <vkey>', 'the pinned verifier key for --receipts (or a file holding it; default: the witness\'s)')
     .action(async (opts) => {
       status = opts.export ? await verifyExport(opts.export, opts.digest, io) : await auditVerify(opts, io);
+    });
+  dataOption(audit.command('migrate').description('copy the data folder\'s log, keys, approvals and policy archive into an empty PostgreSQL database (--database), then verify the copy (exit 0 copied and verified, 1 the copy does not verify, 2 refused)'))
+    .option('--log-key <file>', 'the key the folder\'s log was signed with (env COVENANT_LOG_KEY; default: the one in the data folder)')
+    .addOption(formatOption())
+    .action(async (opts) => {
+      status = await auditMigrate(opts, io);
     });
   audit
     .command('verify-receipt')
