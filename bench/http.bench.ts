@@ -21,6 +21,15 @@ import { child, started } from './processes.js';
 import { KeyStore } from '../src/keys/store.js';
 import { dataPaths } from '../src/server.js';
 
+// `npm run bench:http -- --database URL`: the replicas' benchmark instead (bench/replicas.bench.ts).
+const databaseAt = process.argv.indexOf('--database');
+if (databaseAt !== -1) {
+  const url = process.argv[databaseAt + 1];
+  if (!url) throw new Error('--database needs a postgres:// URL');
+  await (await import('./replicas.bench.js')).replicasBench(url);
+  process.exit(0);
+}
+
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TURNS = 5;
 const body = JSON.stringify({ provider: 'belastingdienst', recipient: 'fiod', dataCategories: ['fiscal.income'], purpose: 'nsoc.tbml', legalBasis: 'awr-67-43c', subjectCount: 12 });
