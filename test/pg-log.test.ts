@@ -130,6 +130,37 @@ describe.runIf(PG_URL)('the PostgreSQL log', () => {
     await Promise.all([one.close(), two.close()]);
   });
 
+  it('keeps ids in the order of seq when a replica\'s clock runs an hour behind', async () => {
+    const s = schema();
+    const [ahead, behind] = await Promise.all([PgLog.connect(PG_URL as string, { schema: s, signer }), PgLog.connect(PG_URL as string, { schema: s, signer })]);
+    const refusal = (id: string, at: number): EntryDraft => ({ kind: 'refusal', id, at: new Date(at).toISOString(), caller: { keyId: 'k', role: 'auditor' }, route: 'GET /v1/decisions', status: 400, errors: [] });
+    const clock = (skew: number) => () => Date.now() + skew;
+    const [now, late] = [clock(0), clock(-3_600_000)];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5; i++) await ahead.append(refusal(ahead.newId(now()), now()));
+      // the replica behind hears of the others' entries within a second, without writing itself
+      await new Promise((r) => setTimeout(r, 1200));
+      for (let i = 0; i < 5; i++) await behind.append(refusal(behind.newId(late()), late()));
+    }
+    const ids: string[] = [];
+    for await (const e of ahead.entries()) ids.push(e.id);
+    expect(ids).toHaveLength(30);
+    expect(ids).toEqual([...ids].sort());
+    await Promise.all([ahead.close(), behind.close()]);
+  });
+
+  it('records a refused body that holds NUL characters, which PostgreSQL text cannot, without failing the batch it is in', async () => {
+    const log = await PgLog.connect(PG_URL as string, { schema: schema(), signer });
+    const nul = '\u0000';
+    const hostile: EntryDraft = { kind: 'refusal', id: log.newId(Date.now()), at: new Date().toISOString(), caller: { keyId: 'k', role: 'partner', partner: 'fiod' }, route: 'POST /v1/decisions', status: 400, errors: [], request: { provider: nul, recipient: `a${nul}`, dataCategories: [nul, 'x'], purpose: nul, caseReference: nul } };
+    const [bad, good] = await Promise.all([log.append(hostile), log.append(drafts(1, 1)[0] as EntryDraft)]);
+    expect(await log.get(bad.id)).toMatchObject({ request: (hostile as { request: unknown }).request });
+    expect((await log.get(good.id))?.seq).toBe(good.seq);
+    expect((await log.list({ kinds: ['refusal'], category: 'x' }, { limit: 5 })).items.map((e) => e.id)).toEqual([bad.id]);
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 2 });
+    await log.close();
+  });
+
   it('refuses a replica that signs with another key than the log was first signed with', async () => {
     const s = schema();
     const first = await PgLog.connect(PG_URL as string, { schema: s, signer });

@@ -85,9 +85,14 @@ export class PgLog implements DecisionLog {
     }
     // A database that went away is noticed within a second also when no decision is asked, so
     // that /readyz says so and a load balancer sends partners to a replica that can answer.
+    // It also learns the latest id any replica recorded: a replica whose clock runs behind then
+    // makes no id below those, however far behind it runs.
     this.heartbeat = setInterval(() => {
       if (this.failure || this.rounds.size > 0) return;
-      this.db.pool.query('select 1').catch((e: Error) => {
+      this.db.pool.query<{ last_id: string | null }>(`select last_id from ${this.t.head}`).then((r) => {
+        const last = r.rows[0]?.last_id;
+        if (last) this.ids.atLeast(last);
+      }, (e: Error) => {
         if (this.failure) return;
         this.failure = e;
         this.options.onFailure?.(e);
@@ -530,8 +535,11 @@ export class PgLog implements DecisionLog {
 /** What the columns that listing filters on hold for an entry, in COLUMNS' order (but line and leaf). */
 export function columnsOf(e: LogEntry): unknown[] {
   const request = 'request' in e && typeof e.request === 'object' && e.request !== null ? (e.request as Record<string, unknown>) : {};
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  const named = Array.isArray(request.dataCategories) ? request.dataCategories.filter((c): c is string => typeof c === 'string') : [];
+  // PostgreSQL's text holds no NUL character, which a refused body can carry (`"\u0000"`): such a
+  // value is not filtered on, rather than failing the batch of every caller it was in. The entry
+  // itself keeps it, escaped in its JSON.
+  const text = (v: unknown): string | null => (typeof v === 'string' && !v.includes('\u0000') ? v : null);
+  const named = Array.isArray(request.dataCategories) ? request.dataCategories.filter((c): c is string => text(c) !== null) : [];
   const categories = new Set<string>();
   // a category and those above it: `a.b.c` is found by `a`, `a.b` and `a.b.c`
   for (const c of named) for (let i = c.indexOf('.'); ; i = c.indexOf('.', i + 1)) {
