@@ -103,6 +103,11 @@ export async function migrate(db: Database): Promise<void> {
         hash bytea not null,
         primary key (level, idx)
       );
+      -- a row per running replica: the write whose synchronous commit makes its batches durable
+      create table if not exists ${s}.log_flush (
+        replica text primary key,
+        flushes bigint not null
+      );
       -- small shared state, a JSON document a row: API keys, prior approvals, the archive's index
       create table if not exists ${s}.state (
         name text primary key,
