@@ -93,9 +93,18 @@ describe.runIf(PG_URL)('replicas on one PostgreSQL database', () => {
     const vkey = await (await fetch(`${a.url}/v1/audit/log-key`)).text();
     const checked = cli(['audit', 'verify', '--receipts', receipts, '--log-key', vkey.trim()], { env: d.env });
     expect(checked.stdout, checked.stderr).toMatch(/^intact: 302 entries.*agrees with all/);
-    // listing through either replica shows the decisions of both
-    const listed = await fetch(`${b.url}/v1/decisions?limit=500`, { headers: { authorization: `Bearer ${d.auditor}` } });
-    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(300);
+    // listing through either replica shows the decisions of both, and every review route reads the one log
+    const get = async (url: string): Promise<any> => (await fetch(url, { headers: { authorization: `Bearer ${d.auditor}` } })).json(); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect((await get(`${b.url}/v1/decisions?limit=500`)).items).toHaveLength(300);
+    expect((await get(`${b.url}/v1/decisions?limit=500&provider=belastingdienst&category=fiscal&decision=permit`)).items).toHaveLength(300);
+    expect(await get(`${a.url}/v1/audit/verify`)).toMatchObject({ ok: true, entries: 302 });
+    expect((await get(`${b.url}/v1/audit/report`)).decisions).toEqual({ permit: 300, deny: 0 });
+    expect(await get(`${a.url}/v1/audit/export/digest`)).toMatchObject({ count: 302 });
+    const id = answers[150]?.id as string;
+    expect(await get(`${b.url}/v1/decisions/${id}/replay`)).toMatchObject({ reproduced: true });
+    const proof = await get(`${a.url}/v1/audit/inclusion?id=${id}`);
+    expect(proof.checkpoint).toMatch(/^covenant\//);
+    expect((await get(`${b.url}/v1/audit/consistency?from=10`)).proof.length).toBeGreaterThan(0);
 
     const keys = JSON.parse(cli(['keys', 'list', '--format', 'json'], { env: d.env }).stdout) as { id: string; role: string }[];
     const partnerId = keys.find((k) => k.role === 'partner')?.id as string;
