@@ -133,16 +133,19 @@ export async function replicasBench(url: string): Promise<void> {
     console.log('\nevenly paced (open loop) at half the saturating rate, latency from the intended send time, by turns beside the same durable write alone:\n');
     console.log('| route | rate/s | answered 2xx/sent | p50 ms | p99 ms | client lag ms |');
     console.log('|---|---:|---:|---:|---:|---:|');
+    // Half the saturating rate, as the issue asks; and 200/s, where the durable write alone (one
+    // write per request, no group commit) is not itself overloaded, so the two can be compared.
     for (const [name, target, baseline, rps] of [
       ['segment log', targets[0] as Target, `${fileBaseline.url}/durable`, fileRps],
       ['PostgreSQL, one replica', targets[1] as Target, `${pgBaseline.url}/durable`, oneRps],
     ] as const) {
-      const rate = Math.max(1, Math.floor(rps / 2));
-      const [decided, alone] = await pacedTurns({ url: target.urls[0] as string, headers: target.headers }, { url: baseline, headers: {} }, rate);
-      console.log(`| decisions, ${name} | ${rate} | ${line(decided)} |`);
-      console.log(`| the durable write alone (${name === 'segment log' ? 'O_DSYNC append' : 'one-row committed insert'}) | ${rate} | ${line(alone)} |`);
-      const ratio = quantile(decided.latencies, 0.99) / quantile(alone.latencies, 0.99);
-      console.log(`| p99 ratio, ${name} | | | | ${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'MISSED'}) | |`);
+      for (const rate of [Math.max(1, Math.floor(rps / 2)), 200]) {
+        const [decided, alone] = await pacedTurns({ url: target.urls[0] as string, headers: target.headers }, { url: baseline, headers: {} }, rate);
+        console.log(`| decisions, ${name} | ${rate} | ${line(decided)} |`);
+        console.log(`| the durable write alone (${name === 'segment log' ? 'O_DSYNC append' : 'one-row committed insert'}) | ${rate} | ${line(alone)} |`);
+        const ratio = quantile(decided.latencies, 0.99) / quantile(alone.latencies, 0.99);
+        console.log(`| p99 ratio, ${name}, ${rate}/s | | | | ${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'MISSED'}) | |`);
+      }
     }
   } finally {
     for (const proc of started) proc.kill('SIGTERM');
