@@ -17,7 +17,7 @@ import { draftText, lineBound, sealInto, type DraftText } from './chain.js';
 import { CompactRange, EMPTY_ROOT, consistencyProof, inclusionProof, subtreeHash, type NodeSource } from './merkle.js';
 import { checkpointText, leafIn, leafOfLine, receiptMaker, type EntryParts } from './log-tree.js';
 import { IdSource } from './ids.js';
-import { connect, migrate, redacted, type Database } from './pg-schema.js';
+import { connect, migrate, type Database } from './pg-schema.js';
 import { verifyLines, type Line } from './verify.js';
 import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
@@ -99,12 +99,7 @@ export class PgLog implements DecisionLog {
       this.db.pool.query<{ last_id: string | null }>(`select last_id from ${this.t.head}`).then((r) => {
         const last = r.rows[0]?.last_id;
         if (last) this.ids.atLeast(last);
-      }, (e: Error) => {
-        if (this.failure) return;
-        this.failure = e;
-        this.options.onFailure?.(e);
-        this.scheduleRetry();
-      });
+      }, (e: Error) => this.fail(e));
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -115,7 +110,8 @@ export class PgLog implements DecisionLog {
     try {
       return await PgLog.open(db, opts, true);
     } catch (e) {
-      await db.pool.end();
+      // a log that opened and then failed has ended its pool already
+      if (!db.pool.ended) await db.pool.end();
       throw e;
     }
   }
@@ -137,9 +133,15 @@ export class PgLog implements DecisionLog {
     }
     if (!head) throw new Error(`no covenant log in schema ${s} of this database`);
     const log = new PgLog(db, new IdSource(head.last_id ?? undefined), opts, owned);
-    if (!opts.readOnly) await db.pool.query(`insert into ${s}.log_flush (replica, flushes) values ($1, 0)`, [log.replica]);
-    if (!opts.readOnly && opts.signer) await log.pinKey(opts.signer);
-    return log;
+    if (opts.readOnly) return log;
+    try {
+      await db.pool.query(`insert into ${s}.log_flush (replica, flushes) values ($1, 0)`, [log.replica]);
+      if (opts.signer) await log.pinKey(opts.signer);
+      return log;
+    } catch (e) {
+      await log.close();
+      throw e;
+    }
   }
 
   private async pinKey(signer: NoteSigner): Promise<void> {
@@ -151,10 +153,11 @@ export class PgLog implements DecisionLog {
     }
     // A checkpoint from the start, so that the checkpoint route has one before any decision.
     const latest = await this.latestCheckpoint();
-    if (!latest) await this.enqueueSign();
+    if (!latest) await this.signHead();
   }
 
-  private async enqueueSign(): Promise<void> {
+  /** Signs a checkpoint of the head as it stands, unless it has one. */
+  private async signHead(): Promise<void> {
     await this.transaction(async (client, head) => {
       if (head.checkpoint_note !== null) return;
       const signer = this.options.signer as NoteSigner;
@@ -231,14 +234,21 @@ export class PgLog implements DecisionLog {
     } catch (e) {
       this.waiting = false;
       // Committed or not, nothing of the batch is answered: an entry recorded but never answered
-      // is allowed, an answer without its entry is not. The log takes no more until the
-      // database answers again.
-      const first = !this.failure;
-      this.failure ??= e instanceof Error ? e : new Error(String(e));
-      for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failure);
-      if (first) this.options.onFailure?.(this.failure);
-      this.scheduleRetry();
+      // is allowed, an answer without its entry is not.
+      const failure = this.fail(e instanceof Error ? e : new Error(String(e)));
+      for (const p of batch) p.reject(failure);
     }
+  }
+
+  /** The log takes no more entries (those queued are refused) until the database answers again. */
+  private fail(e: Error): Error {
+    if (!this.failure) {
+      this.failure = e;
+      this.options.onFailure?.(e);
+    }
+    for (const p of this.queue.splice(0)) p.reject(this.failure);
+    this.scheduleRetry();
+    return this.failure;
   }
 
   /** Sequences a batch in the transaction that holds the head; resolves to what answers it once committed. */
@@ -567,12 +577,10 @@ export class PgLog implements DecisionLog {
     clearInterval(this.retry);
     this.retry = undefined;
     while (this.rounds.size > 0) await Promise.all(this.rounds);
+    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    // this replica's flush row goes with it; one left by a replica that was killed stays, unused
+    if (!this.options.readOnly) await this.db.pool.query(`delete from ${this.t.flush} where replica = $1`, [this.replica]).catch(() => undefined);
     if (this.owned) await this.db.pool.end();
-  }
-
-  /** where the log is, to say in messages: the URL without its password */
-  static describe(url: string): string {
-    return redacted(url);
   }
 }
 
