@@ -53,13 +53,13 @@ function deployment(url: string): { env: Record<string, string>; partner: string
 const decide = (url: string, key: string): Promise<Response> =>
   fetch(`${url}/v1/decisions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(exampleRequest) });
 
-/** Decisions asked on all urls, `concurrency` at a time, until `n` were asked; the answers that came. */
-async function load(urls: () => readonly string[], key: string, n: number, concurrency = 8): Promise<{ status: number; id?: string; receipt?: unknown }[]> {
+/** Decisions asked on all urls, `concurrency` at a time, until `n` were asked (or while `n()`); the answers that came. */
+async function load(urls: () => readonly string[], key: string, n: number | (() => boolean), concurrency = 8): Promise<{ status: number; id?: string; receipt?: unknown }[]> {
   const out: { status: number; id?: string; receipt?: unknown }[] = [];
   let asked = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
-      while (asked < n) {
+      while (typeof n === 'number' ? asked < n : n()) {
         const i = asked++;
         const list = urls();
         const url = list[(i + w) % list.length] as string;
@@ -123,17 +123,20 @@ describe.runIf(PG_URL)('replicas on one PostgreSQL database', () => {
     for (let round = 0; round < 5; round++) {
       const victim = await d.replica();
       const urls = [steady.url, victim.url];
-      const loading = load(() => urls, d.partner, 400);
+      let running = true;
+      const loading = load(() => urls, d.partner, () => running);
       await new Promise((r) => setTimeout(r, 150 + round * 60));
       await stop(victim.child, 'SIGKILL');
       urls.splice(1, 1); // the load balancer notices
+      await new Promise((r) => setTimeout(r, 300));
+      running = false;
       const answers = await loading;
       answered.push(...answers.filter((x) => x.status === 200).map((x) => x.id as string));
       cut += answers.filter((x) => x.status === 0).length;
     }
     const exported = await cliAsync(['audit', 'export'], { env: d.env });
     const logged = new Set(exported.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: string }).id));
-    expect(answered.length).toBeGreaterThan(1000);
+    expect(answered.length).toBeGreaterThan(500);
     // the kill did cut requests in flight: this is the case under test, not a quiet stop
     expect(cut).toBeGreaterThan(0);
     expect(answered.filter((id) => !logged.has(id))).toEqual([]);

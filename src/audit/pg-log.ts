@@ -159,11 +159,12 @@ export class PgLog implements DecisionLog {
   /** Signs a checkpoint of the head as it stands, unless it has one. */
   private async signHead(): Promise<void> {
     await this.transaction(async (client, head) => {
-      if (head.checkpoint_note !== null) return;
+      if (head.checkpoint_note !== null) return { value: undefined, durable: true };
       const signer = this.options.signer as NoteSigner;
       const rootHash = CompactRange.of(head.seq, frontierOf(head.frontier)).root().toString('base64');
       const note = await signer.signNote(checkpointText(signer.name, head.seq, rootHash));
       await client.query(`update ${this.t.head} set checkpoint_size = $1, checkpoint_root = $2, checkpoint_note = $3`, [head.seq, rootHash, note]);
+      return { value: undefined, durable: true };
     });
   }
 
@@ -220,14 +221,18 @@ export class PgLog implements DecisionLog {
     let batch: Pending[] = [];
     const started = process.hrtime.bigint();
     try {
-      const done = await this.transaction(async (client, head): Promise<() => void> => {
+      const { value: done, durable } = await this.transaction(async (client, head) => {
         this.waiting = false;
         batch = this.queue.splice(0, this.options.maxBatch ?? 512);
         this.kick();
-        return batch.length === 0 ? () => undefined : this.commit(client, head, batch);
+        if (batch.length === 0) return { value: () => undefined, durable: true };
+        const answer = await this.commit(client, head, batch);
+        // Alone (nothing queued, no round waiting for the lock), the batch commits durably at once:
+        // no one waits for the lock, and a separate flush would cost a round trip more.
+        return { value: answer, durable: this.queue.length === 0 && !this.waiting };
       });
       if (batch.length > 0) {
-        await this.durable();
+        if (!durable) await this.durable();
         this.options.onWrite?.(Number(process.hrtime.bigint() - started) / 1e9, batch.length);
       }
       done();
@@ -334,18 +339,19 @@ export class PgLog implements DecisionLog {
    * Runs `work` in a transaction that holds the head's row lock, and commits. Rolls back and
    * throws if anything fails; a connection that failed is not given back to the pool.
    */
-  private async transaction<T>(work: (client: pg.PoolClient, head: HeadRow) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (client: pg.PoolClient, head: HeadRow) => Promise<{ value: T; durable: boolean }>): Promise<{ value: T; durable: boolean }> {
     const client = await this.db.pool.connect();
     let broken: Error | undefined;
     try {
-      // Committed without waiting for the disk, so that the head's lock goes at once to the next
-      // batch (of this replica or another): answers wait for durable() instead.
+      // Committed without waiting for the disk unless `work` asks for a durable commit, so that the
+      // head's lock goes at once to the next batch (of this replica or another): answers wait for
+      // durable() instead.
       const results = (await client.query(`begin; set local synchronous_commit to off; select * from ${this.t.head} for update`)) as unknown as pg.QueryResult<HeadRow>[];
       const head = results[2]?.rows[0];
       if (!head) throw new Error(`the log's head is missing from ${this.t.head}`);
-      const value = await work(client, head);
-      await client.query('commit');
-      return value;
+      const done = await work(client, head);
+      await client.query(done.durable ? 'set local synchronous_commit to on; commit' : 'commit');
+      return done;
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));
       await client.query('rollback').catch(() => undefined);
