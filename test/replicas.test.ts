@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliAsync, waitFor } from './helpers.js';
+import { ROOT, cli, cliAsync, waitFor } from './helpers.js';
 import { exampleRequest, serveProcess } from './server-helpers.js';
 import { PG_URL } from './pg.js';
 import { OWN_SERVER, ownServer } from './pg-server.js';
@@ -105,6 +105,12 @@ describe.runIf(PG_URL)('replicas on one PostgreSQL database', () => {
     const proof = await get(`${a.url}/v1/audit/inclusion?id=${id}`);
     expect(proof.checkpoint).toMatch(/^covenant\//);
     expect((await get(`${b.url}/v1/audit/consistency?from=10`)).proof.length).toBeGreaterThan(0);
+    expect((await get(`${a.url}/v1/policy/matrix?format=json`)).rows.length).toBeGreaterThan(0);
+    const files = ['policies', 'rules'].flatMap((folder) =>
+      readdirSync(join(ROOT, folder)).filter((f) => /\.ya?ml$/.test(f) && !/\.test\./.test(f)).map((f) => ({ name: `${folder}/${f}`, content: readFileSync(join(ROOT, folder, f), 'utf8') })),
+    );
+    const impact = await fetch(`${b.url}/v1/policy/impact`, { method: 'POST', headers: { authorization: `Bearer ${d.auditor}`, 'content-type': 'application/json' }, body: JSON.stringify({ files }) });
+    expect(await impact.json()).toMatchObject({ evaluated: 300, flips: [] });
 
     const keys = JSON.parse(cli(['keys', 'list', '--format', 'json'], { env: d.env }).stdout) as { id: string; role: string }[];
     const partnerId = keys.find((k) => k.role === 'partner')?.id as string;
