@@ -124,13 +124,9 @@ async function startWith(
   // Retention runs at start and hourly; a failure is logged and tried again the next hour.
   const prune = async (): Promise<void> => {
     if (config.retentionDays === undefined) return;
-    if (!storage.prune) {
-      logger.warn({ retentionDays: config.retentionDays }, 'retention is not applied to a log in PostgreSQL yet: nothing is pruned');
-      return;
-    }
     try {
       const r = await storage.prune(now() - config.retentionDays * 86_400_000);
-      if (r.segments > 0) logger.info({ ...r, retentionDays: config.retentionDays }, 'pruned log entries past retention');
+      if (r.entries > 0) logger.info({ ...r, retentionDays: config.retentionDays }, 'pruned log entries past retention');
     } catch (e) {
       logger.error({ err: { message: (e as Error).message } }, 'pruning failed');
     }

@@ -32,8 +32,8 @@ export interface Storage {
   readonly approvals: ApprovalRegister;
   /** where the review thread reads the log and the archive */
   readonly place: Place;
-  /** retention: removes what is past it, keeping the log verifiable; absent where not supported */
-  readonly prune?: (before: number) => Promise<{ segments: number; entries: number }>;
+  /** retention: removes what is past it, keeping the log verifiable and every proof valid */
+  readonly prune: (before: number) => Promise<{ segments: number; entries: number }>;
   /** re-reads what other processes changed: keys, approvals, archived versions */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -123,6 +123,7 @@ async function databaseStorage(options: StorageOptions, config: DatabaseConfig):
       archive,
       approvals,
       place: { kind: 'database', url: config.url, schema, archive: true },
+      prune: (before) => log.prune(before),
       refresh: async () => {
         await keys.refresh();
         await approvals.refresh();

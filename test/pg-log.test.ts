@@ -11,6 +11,7 @@ import { PgLog } from '../src/audit/pg-log.js';
 import { SegmentLog } from '../src/audit/segment-log.js';
 import { generateSignerKey, parseSignerKey, type NoteSigner } from '../src/audit/note.js';
 import { parseVerifierKey, verifyConsistency, verifyInclusion, verifyReceipt, type Receipt } from '../src/verifier/receipt.js';
+import { checkAnchors, receiptAnchors, type Anchor } from '../src/audit/anchors.js';
 import { IdSource } from '../src/audit/ids.js';
 import type { DecisionLog, EntryDraft, EntryKind, ListFilter, LogEntry } from '../src/audit/types.js';
 import { PG_URL } from './pg.js';
@@ -158,6 +159,43 @@ describe.runIf(PG_URL)('the PostgreSQL log', () => {
     expect((await log.get(good.id))?.seq).toBe(good.seq);
     expect((await log.list({ kinds: ['refusal'], category: 'x' }, { limit: 5 })).items.map((e) => e.id)).toEqual([bad.id]);
     expect(await log.verify()).toMatchObject({ ok: true, entries: 2 });
+    await log.close();
+  });
+
+  it('prunes by retention: the content goes, every proof stays valid, the rest still verifies and receipts of it still check', async () => {
+    const s = schema();
+    const log = await PgLog.connect(PG_URL as string, { schema: s, signer });
+    const ds = drafts(60, 5);
+    const proven = [];
+    for (const d of ds) proven.push(await log.appendProven(d));
+    const receipts = proven.map((p) => JSON.parse(p.receipt) as Receipt);
+    const cutoff = Date.parse(ds[30]!.at);
+    const r = await log.prune(cutoff);
+    expect(r.entries).toBe(30);
+    expect(await log.prune(cutoff)).toEqual({ segments: 0, entries: 0 });
+    // who asked what about whom is gone from the database, not just hidden
+    const left = await admin?.query(`select count(*)::int as n from "${s}".log_entries where seq <= 30 and (line is not null or provider is not null or categories is not null)`);
+    expect(left?.rows[0].n).toBe(0);
+    expect(await log.get(ds[3]!.id)).toBeUndefined();
+    expect(await log.verify()).toMatchObject({ ok: true, entries: 30, pruned: { count: 30, seq: 30 } });
+    const seqs = [];
+    for await (const e of log.entries()) seqs.push(e.seq);
+    expect(seqs[0]).toBe(31);
+    // a pruned entry's inclusion proof, from the leaf that was kept, to the latest root
+    const old = await log.appendProven(drafts(61, 5)[60] as EntryDraft);
+    const proof = await log.inclusion(4);
+    const b64 = (h: string): Buffer => Buffer.from(h, 'base64');
+    expect(proof && verifyInclusion(3, proof.treeSize, b64(proof.leafHash), proof.inclusionProof.map(b64), b64(proof.rootHash))).toBe(true);
+    expect(proof?.treeSize).toBe(JSON.parse(old.receipt).treeSize);
+    // every receipt agrees with the log after the pruned prefix (those of pruned entries cannot be checked)
+    const anchors = receipts.flatMap((x) => receiptAnchors(x, vkey.ok ? vkey.value : (undefined as never), `receipt ${x.seq}`) as Anchor[]);
+    const { prefix, leaves } = await log.leaves();
+    const checked = await checkAnchors(leaves, anchors, prefix);
+    expect(checked).toMatchObject({ ok: true });
+    expect(checked.ok && checked.unverifiable).toBeGreaterThan(0);
+    // a pruned entry's kept leaf, changed, is noticed
+    await admin?.query(`update "${s}".log_entries set leaf = (select leaf from "${s}".log_entries where seq = 40) where seq = 7`);
+    expect(await log.verify()).toMatchObject({ ok: false, firstBad: { problem: 'altered', seq: 30 } });
     await log.close();
   });
 

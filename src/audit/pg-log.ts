@@ -13,7 +13,7 @@
 // the WAL past the batch, as PostgreSQL's own group commit does for concurrent transactions.
 import type pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { draftText, lineBound, sealInto, type DraftText } from './chain.js';
+import { draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
 import { CompactRange, EMPTY_ROOT, consistencyProof, inclusionProof, subtreeHash, type NodeSource } from './merkle.js';
 import { checkpointText, leafIn, leafOfLine, receiptMaker, type EntryParts } from './log-tree.js';
 import { IdSource } from './ids.js';
@@ -48,6 +48,10 @@ export interface HeadRow {
   checkpoint_root: string | null;
   checkpoint_note: string | null;
   log_key: string | null;
+  pruned_seq: number;
+  pruned_hash: string | null;
+  pruned_count: number;
+  pruned_frontier: string;
 }
 
 export const COLUMNS = ['seq', 'id', 'at_ms', 'kind', 'provider', 'recipient', 'purpose', 'legal_basis', 'case_reference', 'caller_key', 'decision', 'categories', 'rules', 'line', 'leaf'] as const;
@@ -474,14 +478,14 @@ export class PgLog implements DecisionLog {
 
   async get(id: string): Promise<LogEntry | undefined> {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) return undefined;
-    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1`, [id]);
+    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1 and line is not null`, [id]);
     return rows[0] && (JSON.parse(rows[0].line) as LogEntry);
   }
 
   async list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
     const params: unknown[] = [];
     const arg = (v: unknown): string => `$${params.push(v)}`;
-    const where = [`kind = any(${arg(filter.kinds)}::text[])`];
+    const where = [`kind = any(${arg(filter.kinds)}::text[])`, 'line is not null'];
     const eq: [keyof ListFilter, string][] = [
       ['provider', 'provider'],
       ['recipient', 'recipient'],
@@ -510,18 +514,27 @@ export class PgLog implements DecisionLog {
     for await (const row of this.rows(range)) yield JSON.parse(row.line) as LogEntry;
   }
 
-  /** The leaf hashes of the entries in order, from their text (never from the stored leaf column). */
-  async *leaves(): AsyncIterable<Buffer> {
-    for await (const row of this.rows()) yield leafOfLine(row.line);
+  /**
+   * The leaf hashes of the entries in order, from their text (never from the stored leaf column),
+   * after the prefix retention pruned, whose compact range the head keeps (`prefix`).
+   */
+  async leaves(): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
+    const head = (await this.db.pool.query<HeadRow>(`select pruned_seq, pruned_frontier from ${this.t.head}`)).rows[0];
+    const after = head?.pruned_seq ?? 0;
+    const rows = this.rows({}, Number.MAX_SAFE_INTEGER, after);
+    async function* leaves(): AsyncIterable<Buffer> {
+      for await (const row of rows) yield leafOfLine(row.line);
+    }
+    return { ...(after > 0 && { prefix: { size: after, hashes: frontierOf(head?.pruned_frontier ?? '') } }), leaves: leaves() };
   }
 
   /** Stored rows in seq order, a page at a time; within a period, only its entries. */
-  private async *rows(range: { from?: number; to?: number } = {}, last = Number.MAX_SAFE_INTEGER): AsyncIterable<{ seq: number; line: string; leaf: Buffer }> {
+  private async *rows(range: { from?: number; to?: number } = {}, last = Number.MAX_SAFE_INTEGER, after = 0): AsyncIterable<{ seq: number; line: string; leaf: Buffer }> {
     const bound: string[] = [];
     const params: unknown[] = [];
     if (range.from !== undefined) bound.push(`at_ms >= $${params.push(range.from)}`);
     if (range.to !== undefined) bound.push(`at_ms <= $${params.push(range.to)}`);
-    let lo = 0;
+    let lo = after;
     let hi = last;
     if (bound.length > 0) {
       // Times grow with seq but for a little slack: the period's seqs first, then a scan of them.
@@ -533,7 +546,7 @@ export class PgLog implements DecisionLog {
     for (;;) {
       const at = params.length;
       const { rows } = await this.db.pool.query<{ seq: number; line: string; leaf: Buffer }>(
-        `select seq, line, leaf from ${this.t.entries} where seq > $${at + 1} and seq <= $${at + 2} ${bound.map((b) => `and ${b}`).join(' ')} order by seq limit ${PAGE}`,
+        `select seq, line, leaf from ${this.t.entries} where seq > $${at + 1} and seq <= $${at + 2} and line is not null ${bound.map((b) => `and ${b}`).join(' ')} order by seq limit ${PAGE}`,
         [...params, lo, hi],
       );
       yield* rows;
@@ -550,11 +563,19 @@ export class PgLog implements DecisionLog {
   async verify(): Promise<Verification> {
     const head = (await this.db.pool.query<HeadRow>(`select * from ${this.t.head}`)).rows[0];
     if (!head) return { ok: false, entries: 0, firstBad: { problem: 'truncated', message: `the log's head is missing from ${this.t.head}` } };
-    const range = CompactRange.empty();
+    // Pruned entries were verified when they were written; their leaves must still make the range
+    // the head keeps of them, and the rest must follow on from the last of them.
+    const prefix = CompactRange.empty();
+    for await (const leaf of this.storedLeaves(0, head.pruned_seq)) prefix.push(leaf);
+    const pruned = head.pruned_seq > 0 ? { count: head.pruned_count, seq: head.pruned_seq, hash: head.pruned_hash ?? '' } : undefined;
+    if (frontierText(prefix) !== head.pruned_frontier || prefix.count !== head.pruned_seq) {
+      return { ok: false, entries: 0, ...(pruned && { pruned }), firstBad: { seq: head.pruned_seq, problem: 'altered', message: `the leaves of the ${head.pruned_seq} pruned entries do not make the range the head keeps of them` } };
+    }
+    const range = CompactRange.of(head.pruned_seq, prefix.subtrees());
     let checkpointRoot: string | undefined;
     let badLeaf: number | undefined;
     // up to the head as read: entries appended meanwhile are not the verification's
-    const rows = this.rows({}, head.seq);
+    const rows = this.rows({}, head.seq, head.pruned_seq);
     async function* lines(): AsyncIterable<Line> {
       for await (const row of rows) {
         const leaf = leafOfLine(row.line);
@@ -564,18 +585,66 @@ export class PgLog implements DecisionLog {
         yield { text: row.line, line: row.seq };
       }
     }
-    const v = await verifyLines(lines());
+    const verified = await verifyLines(lines(), pruned);
+    const v = pruned ? { ...verified, pruned } : verified;
     if (!v.ok) return v;
-    const at = v.head?.seq ?? 0;
+    const at = v.head?.seq ?? head.pruned_seq;
     const bad = (seq: number, problem: 'altered' | 'truncated', message: string): Verification => ({ ...v, ok: false, firstBad: { seq, problem, message } });
     if (badLeaf !== undefined) return bad(badLeaf, 'altered', `entry ${badLeaf}'s leaf hash does not match its content`);
     if (head.seq > at) return bad(at + 1, 'truncated', `the head says ${head.seq} entries, the log holds ${at}: entries were cut off the end`);
-    if (head.seq < at || (head.seq > 0 && head.hash !== v.head?.hash)) return bad(head.seq + 1, 'altered', `the head (entry ${head.seq}, ${head.hash}) is not the last entry the log holds`);
+    if (head.seq < at || (head.seq > 0 && head.hash !== (v.head?.hash ?? pruned?.hash))) return bad(head.seq + 1, 'altered', `the head (entry ${head.seq}, ${head.hash}) is not the last entry the log holds`);
     if (frontierText(range) !== head.frontier) return bad(at, 'altered', `the tree's stored range does not match the entries`);
-    if (head.checkpoint_size !== null && head.checkpoint_size > 0 && checkpointRoot !== head.checkpoint_root) {
+    if (head.checkpoint_size !== null && head.checkpoint_size > head.pruned_seq && checkpointRoot !== head.checkpoint_root) {
       return bad(head.checkpoint_size, 'altered', `the latest checkpoint's root does not match the first ${head.checkpoint_size} entries`);
     }
     return v;
+  }
+
+  /** The stored leaf hashes of the entries after `after` up to `last`, in order. */
+  private async *storedLeaves(after: number, last: number): AsyncIterable<Buffer> {
+    for (let lo = after; lo < last; ) {
+      const { rows } = await this.db.pool.query<{ seq: number; leaf: Buffer }>(`select seq, leaf from ${this.t.entries} where seq > $1 and seq <= $2 order by seq limit ${PAGE}`, [lo, last]);
+      for (const r of rows) yield r.leaf;
+      const tail = rows[rows.length - 1];
+      if (!tail) return;
+      lo = tail.seq;
+    }
+  }
+
+  /**
+   * Retention: the entries older than `before` lose their content (who asked what about whom),
+   * keeping their leaf hashes, so that every proof stays valid; the head records the pruned
+   * prefix first (its last seq and hash, and the range of its leaves), so verify can still prove
+   * the rest complete and unaltered. Never the last entry, from which the chain goes on. Replicas
+   * may prune at once: the head moves only from the prefix it was read with.
+   */
+  async prune(before: number): Promise<{ segments: number; entries: number }> {
+    const head = (await this.db.pool.query<HeadRow>(`select * from ${this.t.head}`)).rows[0];
+    if (!head) throw new Error(`the log's head is missing from ${this.t.head}`);
+    // entries are in time order but for a little slack: the prefix ends before the first that is not old
+    const first = (await this.db.pool.query<{ seq: number | null }>(`select min(seq) as seq from ${this.t.entries} where seq > $1 and at_ms >= $2`, [head.pruned_seq, before])).rows[0]?.seq;
+    const last = Math.min((first ?? head.seq + 1) - 1, head.seq - 1);
+    let entries = 0;
+    if (last > head.pruned_seq) {
+      const line = (await this.db.pool.query<{ line: string | null }>(`select line from ${this.t.entries} where seq = $1`, [last])).rows[0]?.line;
+      const seal = line ? sealOf(line) : undefined;
+      if (!seal || seal.seq !== last) throw new Error(`entry ${last} cannot be read; run \`covenant audit verify\` before pruning`);
+      const range = CompactRange.of(head.pruned_seq, frontierOf(head.pruned_frontier));
+      for await (const leaf of this.storedLeaves(head.pruned_seq, last)) range.push(leaf);
+      const moved = await this.db.pool.query(
+        `update ${this.t.head} set pruned_seq = $1, pruned_hash = $2, pruned_count = pruned_count + $3, pruned_frontier = $4 where pruned_seq = $5`,
+        [last, seal.hash, last - head.pruned_seq, frontierText(range), head.pruned_seq],
+      );
+      if (moved.rowCount === 1) entries = last - head.pruned_seq;
+    }
+    // Then the content goes; also what an earlier prune recorded but did not get to remove.
+    const { rows } = await this.db.pool.query<{ pruned_seq: number }>(`select pruned_seq from ${this.t.head}`);
+    await this.db.pool.query(
+      `update ${this.t.entries} set line = null, provider = null, recipient = null, purpose = null, legal_basis = null, case_reference = null, caller_key = null, decision = null, categories = null, rules = null
+       where seq <= $1 and line is not null`,
+      [rows[0]?.pruned_seq ?? 0],
+    );
+    return { segments: 0, entries };
   }
 
   async close(): Promise<void> {

@@ -69,7 +69,13 @@ export async function migrate(db: Database): Promise<void> {
         checkpoint_root text,
         checkpoint_note text,
         -- the verifier key that signs: every replica must sign with the same one
-        log_key text
+        log_key text,
+        -- the prefix retention removed the entries of (their leaves stay, for proofs): its last seq
+        -- and hash, how many, and the compact range of its leaves
+        pruned_seq bigint not null default 0,
+        pruned_hash text,
+        pruned_count bigint not null default 0,
+        pruned_frontier text not null default ''
       );
       insert into ${s}.log_head (seq, hash) values (0, 'sha256:${'0'.repeat(64)}') on conflict do nothing;
       create table if not exists ${s}.log_entries (
@@ -87,8 +93,8 @@ export async function migrate(db: Database): Promise<void> {
         -- every category named, with the categories above it: a filter on one finds those under it
         categories text[],
         rules text[],
-        -- the entry exactly as its hash was taken over, and its leaf hash
-        line text not null,
+        -- the entry exactly as its hash was taken over (null once retention pruned it), and its leaf hash
+        line text,
         leaf bytea not null
       );
       create index if not exists log_entries_provider on ${s}.log_entries (provider, seq);

@@ -61,6 +61,5 @@ export async function openArchive(place: Place): Promise<PolicyArchive | undefin
 /** The leaf hashes of the log's entries in order, after the prefix retention removed (its compact range). */
 export async function leavesAt(place: Place): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
   if (place.kind === 'folder') return logLeaves(place.logDir);
-  const log = await PgLog.open(database(place), { readOnly: true });
-  return { leaves: log.leaves() };
+  return (await PgLog.open(database(place), { readOnly: true })).leaves();
 }
