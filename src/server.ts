@@ -152,6 +152,7 @@ async function startWith(
     throttle,
     ...(config.metricsKey !== undefined && { metricsKey: config.metricsKey }),
     ...(config.consoleSessionSeconds !== undefined && { consoleSessionSeconds: config.consoleSessionSeconds }),
+    ...(storage.consoleSessions && { consoleSessions: storage.consoleSessions }),
     metrics,
     logger,
     review,

@@ -131,3 +131,12 @@ export async function openSharedFile<T>(path: string, defaults: T): Promise<Shar
     },
   };
 }
+
+/** Shared state that only this process holds: for what one machine keeps in memory. */
+export function memoryState<T>(data: T): SharedState<T> {
+  return {
+    data,
+    refresh: async () => false,
+    change: async (edit) => edit(data),
+  };
+}

@@ -13,7 +13,8 @@ import { lockLog } from './audit/writer-lock.js';
 import { PolicyArchive, archiveText } from './audit/policy-archive.js';
 import { KeyStore, type KeyFile } from './keys/store.js';
 import { ApprovalRegister, type ApprovalData } from './approvals/register.js';
-import { makeDir } from './small-state.js';
+import { makeDir, type SharedState } from './small-state.js';
+import type { SessionDoc } from './http/console/session.js';
 import { dataPaths } from './data-paths.js';
 import type { NoteSigner } from './audit/note.js';
 import type { DecisionLog, Verification } from './audit/types.js';
@@ -32,6 +33,8 @@ export interface Storage {
   readonly approvals: ApprovalRegister;
   /** where the review thread reads the log and the archive */
   readonly place: Place;
+  /** console sessions shared by replicas; absent on one machine (they live in memory) */
+  readonly consoleSessions?: SharedState<SessionDoc>;
   /** retention: removes what is past it, keeping the log verifiable and every proof valid */
   readonly prune: (before: number) => Promise<{ segments: number; entries: number }>;
   /** re-reads what other processes changed: keys, approvals, archived versions */
@@ -117,17 +120,21 @@ async function databaseStorage(options: StorageOptions, config: DatabaseConfig):
     const keys = KeyStore.on(await openSharedRow<KeyFile>(db, 'keys', { keys: [] }));
     const approvals = ApprovalRegister.on(await openSharedRow<ApprovalData>(db, 'approvals', { approvals: [] }));
     const archive = await pgArchive(db);
+    const consoleSessions = await openSharedRow<SessionDoc>(db, 'console-sessions', { sessions: {} });
     return {
       log,
       keys,
       archive,
       approvals,
       place: { kind: 'database', url: config.url, schema, archive: true },
+      consoleSessions,
       prune: (before) => log.prune(before),
       refresh: async () => {
         await keys.refresh();
         await approvals.refresh();
         await archive.refresh();
+        // a sign-out on another replica holds here within a second too
+        await consoleSessions.refresh();
       },
       close: async () => {
         await log.close();

@@ -218,19 +218,19 @@ describe('the console', () => {
     }
   });
 
-  it('ends a session after its eight hours, and for a key no longer active', () => {
+  it('ends a session after its eight hours, and for a key no longer active', async () => {
     const caller = { keyId: 'k1', role: 'auditor' as const };
     let active = true;
     const sessions = new ConsoleSessions((id) => (active && id === 'k1' ? caller : undefined));
     const t0 = Date.parse('2026-01-01T08:00:00Z');
-    const { token } = sessions.start(caller, t0);
-    expect(sessions.find(token, t0 + SESSION_SECONDS * 1000 - 1)?.caller).toBe(caller);
-    expect(sessions.find(token, t0 + SESSION_SECONDS * 1000)).toBeUndefined();
+    const { token } = await sessions.start(caller, t0);
+    expect((await sessions.find(token, t0 + SESSION_SECONDS * 1000 - 1))?.caller).toBe(caller);
+    expect(await sessions.find(token, t0 + SESSION_SECONDS * 1000)).toBeUndefined();
     // expired means gone: an earlier clock does not bring it back
-    expect(sessions.find(token, t0)).toBeUndefined();
-    const second = sessions.start(caller, t0).token;
+    expect(await sessions.find(token, t0)).toBeUndefined();
+    const second = (await sessions.start(caller, t0)).token;
     active = false;
-    expect(sessions.find(second, t0)).toBeUndefined();
-    expect(sessions.find('made-up', t0)).toBeUndefined();
+    expect(await sessions.find(second, t0)).toBeUndefined();
+    expect(await sessions.find('made-up', t0)).toBeUndefined();
   });
 });

@@ -112,6 +112,18 @@ describe.runIf(PG_URL)('replicas on one PostgreSQL database', () => {
     const impact = await fetch(`${b.url}/v1/policy/impact`, { method: 'POST', headers: { authorization: `Bearer ${d.auditor}`, 'content-type': 'application/json' }, body: JSON.stringify({ files }) });
     expect(await impact.json()).toMatchObject({ evaluated: 300, flips: [] });
 
+    // the console: signed in through one replica, the session holds on the other, and a sign-out there holds on both
+    const form = (url: string, path: string, fields: Record<string, string>, cookie = ''): Promise<Response> =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url, ...(cookie && { cookie }) }, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
+    const signedIn = await form(a.url, '/console/sign-in', { key: d.auditor });
+    expect(signedIn.status).toBe(303);
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const page = (url: string, path = '/console/log'): Promise<Response> => fetch(`${url}${path}`, { headers: { cookie }, redirect: 'manual' });
+    expect((await page(b.url)).status).toBe(200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await page(b.url, '/console')).text())?.[1] ?? '';
+    expect((await form(b.url, '/console/sign-out', { csrf }, cookie)).status).toBe(303);
+    await waitFor(async () => ((await page(a.url)).status === 303) || undefined, 2000);
+
     const keys = JSON.parse(cli(['keys', 'list', '--format', 'json'], { env: d.env }).stdout) as { id: string; role: string }[];
     const partnerId = keys.find((k) => k.role === 'partner')?.id as string;
     expect(cli(['keys', 'revoke', partnerId], { env: d.env }).status).toBe(0);

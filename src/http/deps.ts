@@ -1,4 +1,6 @@
 // Everything the HTTP app needs arrives here, in one place (after Cerbos's engine deps).
+import type { SharedState } from '../small-state.js';
+import type { SessionDoc } from './console/session.js';
 import type { Logger } from 'pino';
 import type { Caller, DecisionLog, ListFilter, Page, Role, Verification } from '../audit/types.js';
 import type { PolicyArchive } from '../audit/policy-archive.js';
@@ -28,6 +30,8 @@ export interface AppDeps {
   readonly receipts?: boolean;
   /** how long a console session lasts; 8 hours when absent */
   readonly consoleSessionSeconds?: number;
+  /** console sessions shared by replicas; absent: this process's memory */
+  readonly consoleSessions?: SharedState<SessionDoc>;
   /** when set, GET /metrics needs `Authorization: Bearer` with it */
   readonly metricsKey?: string;
   /** per-key limits on refusals and requests; none when absent */

@@ -47,23 +47,23 @@ type Who = { caller: Caller; csrf: string; token: string };
 
 export function consoleRoutes(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const sessions = new ConsoleSessions((id) => deps.keys.active?.(id), deps.consoleSessionSeconds ?? SESSION_SECONDS);
+  const sessions = new ConsoleSessions((id) => deps.keys.active?.(id), deps.consoleSessionSeconds ?? SESSION_SECONDS, deps.consoleSessions);
   const versions = deps.archive && new VersionCache(deps.archive);
 
   const send = (c: Context<Env>, title: string, who: Who | undefined, body: Parameters<typeof layout>[2], status: 200 | 400 | 401 | 403 | 404 | 413 | 503 = 200): Promise<Response> | Response =>
     c.html(layout(title, who, body), status, { ...HEADERS, 'content-security-policy': CSP });
 
-  const whoIs = (c: Context<Env>): Who | undefined => {
+  const whoIs = async (c: Context<Env>): Promise<Who | undefined> => {
     const token = getCookie(c, SESSION_COOKIE);
-    const found = sessions.find(token, deps.now());
+    const found = await sessions.find(token, deps.now());
     if (!found || token === undefined) return undefined;
     c.set('caller', found.caller);
     return { caller: found.caller, csrf: found.session.csrf, token };
   };
 
   /** The signed-in caller if its role may see `path`; else the answer: sign in first, or forbidden. */
-  const allowed = (c: Context<Env>, path: string): Who | Response | Promise<Response> => {
-    const who = whoIs(c);
+  const allowed = async (c: Context<Env>, path: string): Promise<Who | Response> => {
+    const who = await whoIs(c);
     if (!who) return c.redirect('/console', 303);
     if (!VIEWS[who.caller.role].some(([href]) => href === path)) return send(c, 'Not for this role', who, `The role ${who.caller.role} has no access to this page.`, 403);
     return who;
@@ -100,8 +100,8 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
 
   app.get('/console/console.css', logged(deps, (c) => c.body(CONSOLE_CSS, 200, { ...HEADERS, 'cache-control': 'public, max-age=3600', 'content-type': 'text/css; charset=utf-8' })));
 
-  app.get('/console', logged(deps, (c) => {
-    const who = whoIs(c);
+  app.get('/console', logged(deps, async (c) => {
+    const who = await whoIs(c);
     return who ? send(c, 'Console', who, home(who.caller)) : send(c, 'Sign in', undefined, signIn());
   }));
 
@@ -113,24 +113,24 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
       deps.metrics.unauthenticated.inc();
       return send(c, 'Sign in', undefined, signIn('That is not a valid, unrevoked API key.'), 401);
     }
-    const { token } = sessions.start(caller, deps.now());
+    const { token } = await sessions.start(caller, deps.now());
     const secure = new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
     setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/console', maxAge: sessions.seconds, secure });
     return c.redirect('/console', 303);
   }));
 
   app.post('/console/sign-out', logged(deps, async (c) => {
-    const who = whoIs(c);
+    const who = await whoIs(c);
     if (!who) return c.redirect('/console', 303);
     const fields = await form(c, validateConsoleForm, who);
     if (fields instanceof Response) return fields;
-    sessions.end(who.token);
+    await sessions.end(who.token);
     deleteCookie(c, SESSION_COOKIE, { path: '/console' });
     return c.redirect('/console', 303);
   }));
 
   app.get('/console/log', logged(deps, async (c) => {
-    const who = allowed(c, '/console/log');
+    const who = await allowed(c, '/console/log');
     if (!('caller' in who)) return who;
     const q = await query(c, who, validateListQuery, 'GET /console/log', 'Decision log');
     if (q instanceof Response) return q;
@@ -141,7 +141,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   }));
 
   app.get('/console/log/:id', logged(deps, async (c) => {
-    const who = allowed(c, '/console/log');
+    const who = await allowed(c, '/console/log');
     if (!('caller' in who)) return who;
     const id = c.req.param('id') ?? '';
     const entry = /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id) ? await deps.log.get(id) : undefined;
@@ -155,14 +155,14 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   }));
 
   app.get('/console/integrity', logged(deps, async (c) => {
-    const who = allowed(c, '/console/integrity');
+    const who = await allowed(c, '/console/integrity');
     if (!('caller' in who)) return who;
     const v = await deps.review.verify();
     return send(c, 'Integrity', who, integrityPage(v, (await deps.log.latestCheckpoint())?.note, deps.now()));
   }));
 
   app.get('/console/report', logged(deps, async (c) => {
-    const who = allowed(c, '/console/report');
+    const who = await allowed(c, '/console/report');
     if (!('caller' in who)) return who;
     const q = await query(c, who, validateReportQuery, 'GET /console/report', 'Report');
     if (q instanceof Response) return q;
@@ -170,15 +170,15 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     return c.html(renderReportHtml(r, new Date(deps.now()).toISOString()), 200, { ...HEADERS, 'content-security-policy': CSP_DOCUMENT });
   }));
 
-  app.get('/console/exports', logged(deps, (c) => {
-    const who = allowed(c, '/console/exports');
+  app.get('/console/exports', logged(deps, async (c) => {
+    const who = await allowed(c, '/console/exports');
     if (!('caller' in who)) return who;
     return send(c, 'Exports', who, exportsPage());
   }));
 
   for (const what of ['download', 'digest'] as const) {
     app.get(`/console/exports/${what}`, logged(deps, async (c) => {
-      const who = allowed(c, '/console/exports');
+      const who = await allowed(c, '/console/exports');
       if (!('caller' in who)) return who;
       const q = await query(c, who, validateExportQuery, `GET /console/exports/${what}`, 'Exports');
       if (q instanceof Response) return q;
@@ -189,7 +189,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   }
 
   app.get('/console/matrix', logged(deps, async (c) => {
-    const who = allowed(c, '/console/matrix');
+    const who = await allowed(c, '/console/matrix');
     if (!('caller' in who)) return who;
     const q = await query(c, who, validateConsoleMatrix, 'GET /console/matrix', 'Matrix');
     if (q instanceof Response) return q;
@@ -206,14 +206,14 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
     return send(c, 'Matrix', who, matrixPage({ ...m, rows }, q));
   }));
 
-  app.get('/console/what-if', logged(deps, (c) => {
-    const who = allowed(c, '/console/what-if');
+  app.get('/console/what-if', logged(deps, async (c) => {
+    const who = await allowed(c, '/console/what-if');
     if (!('caller' in who)) return who;
     return send(c, 'What if', who, whatIfPage(deps.policy.current().covenant, {}, who.csrf, undefined));
   }));
 
   app.post('/console/what-if', logged(deps, async (c) => {
-    const who = allowed(c, '/console/what-if');
+    const who = await allowed(c, '/console/what-if');
     if (!('caller' in who)) return who;
     const fields = await form(c, validateConsoleWhatIf, who);
     if (fields instanceof Response) return fields;
@@ -243,13 +243,13 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   };
 
   app.get('/console/draft', logged(deps, async (c) => {
-    const who = allowed(c, '/console/draft');
+    const who = await allowed(c, '/console/draft');
     if (!('caller' in who)) return who;
     return draftForm(c, who, {}, undefined);
   }));
 
   app.post('/console/draft', logged(deps, async (c) => {
-    const who = allowed(c, '/console/draft');
+    const who = await allowed(c, '/console/draft');
     if (!('caller' in who)) return who;
     const fields = await form(c, validateConsoleDraft, who, DRAFT_LIMIT);
     if (fields instanceof Response) return fields;
@@ -269,7 +269,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   }));
 
   app.get('/console/history', logged(deps, async (c) => {
-    const who = allowed(c, '/console/history');
+    const who = await allowed(c, '/console/history');
     if (!('caller' in who)) return who;
     const q = await query(c, who, validateConsoleHistory, 'GET /console/history', 'History');
     if (q instanceof Response) return q;
@@ -296,7 +296,7 @@ export function consoleRoutes(deps: AppDeps): Hono<Env> {
   };
 
   app.get('/console/covenant', logged(deps, async (c) => {
-    const who = allowed(c, '/console/covenant');
+    const who = await allowed(c, '/console/covenant');
     if (!('caller' in who)) return who;
     const v = deps.policy.current();
     // Which tests cover each article: the policy tests run on the review thread against the serving
