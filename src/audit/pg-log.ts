@@ -14,11 +14,12 @@
 import type pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
-import { CompactRange, EMPTY_ROOT, consistencyProof, inclusionProof, subtreeHash, type NodeSource } from './merkle.js';
-import { checkpointText, leafIn, leafOfLine, receiptMaker, type EntryParts } from './log-tree.js';
+import { CompactRange } from './merkle.js';
+import { checkpointText, leafIn, receiptMaker, type EntryParts } from './log-tree.js';
 import { IdSource } from './ids.js';
+import { PgReader } from './pg-read.js';
+import { COLUMNS, columnsOf, frontierOf, frontierText, nodeId, nodeSource, rangeNodes, tables, type HeadRow, type Tables } from './pg-rows.js';
 import { connect, migrate, type Database } from './pg-schema.js';
-import { verifyLines, type Line } from './verify.js';
 import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
 
@@ -39,23 +40,7 @@ export interface PgLogOptions {
 type Wants = 'entry' | 'receipt' | 'receipt+entry';
 type Pending = { draft: EntryDraft; text: DraftText; wants: Wants; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
 
-export interface HeadRow {
-  seq: number;
-  hash: string;
-  last_id: string | null;
-  frontier: string;
-  checkpoint_size: number | null;
-  checkpoint_root: string | null;
-  checkpoint_note: string | null;
-  log_key: string | null;
-  pruned_seq: number;
-  pruned_hash: string | null;
-  pruned_count: number;
-  pruned_frontier: string;
-}
 
-export const COLUMNS = ['seq', 'id', 'at_ms', 'kind', 'provider', 'recipient', 'purpose', 'legal_basis', 'case_reference', 'caller_key', 'decision', 'categories', 'rules', 'line', 'leaf'] as const;
-const PAGE = 2000;
 /** how often a log that could not commit tries the database again */
 const RETRY_MS = 500;
 /** transactions of one replica at once: one committing, one waiting for the head's lock */
@@ -79,7 +64,8 @@ export class PgLog implements DecisionLog {
   private heartbeat: NodeJS.Timeout | undefined;
   private scratch = Buffer.alloc(0);
   private readonly encoded = new Map<number, string>();
-  private readonly t: { head: string; entries: string; nodes: string; flush: string };
+  private readonly t: Tables;
+  private readonly read: PgReader;
 
   private constructor(
     private readonly db: Database,
@@ -88,8 +74,8 @@ export class PgLog implements DecisionLog {
     /** true: the log made its pool and ends it at close */
     private readonly owned: boolean,
   ) {
-    const s = db.schema;
-    this.t = { head: `${s}.log_head`, entries: `${s}.log_entries`, nodes: `${s}.log_nodes`, flush: `${s}.log_flush` };
+    this.t = tables(db.schema);
+    this.read = new PgReader(db);
     if (options.readOnly) {
       this.failure = new Error('the log is open read-only');
       return;
@@ -424,191 +410,32 @@ export class PgLog implements DecisionLog {
   }
 
   async inclusion(seq: number, size?: number): Promise<InclusionProof | undefined> {
-    const latest = await this.latestCheckpoint();
-    const n = size ?? latest?.size ?? (await this.headSeq());
-    if (seq < 1 || seq > n || n > (await this.headSeq())) return undefined;
-    const [proof, root, leaf] = await this.withNodes((node) => [inclusionProof(node, seq - 1, n), treeRoot(node, n), node(0, seq - 1)] as const);
-    return {
-      seq,
-      leafHash: leaf.toString('base64'),
-      treeSize: n,
-      rootHash: root.toString('base64'),
-      inclusionProof: proof.map((h) => h.toString('base64')),
-      ...(latest && latest.size === n && { checkpoint: latest.note }),
-    };
+    return this.read.inclusion(seq, size, await this.latestCheckpoint());
   }
 
-  async consistency(from: number, to: number): Promise<string[] | undefined> {
-    if (from < 1 || from > to || to > (await this.headSeq())) return undefined;
-    const proof = await this.withNodes((node) => consistencyProof(node, from, to));
-    return proof.map((h) => h.toString('base64'));
+  consistency(from: number, to: number): Promise<string[] | undefined> {
+    return this.read.consistency(from, to);
   }
 
-  private async headSeq(): Promise<number> {
-    const { rows } = await this.db.pool.query<{ seq: number }>(`select seq from ${this.t.head}`);
-    return rows[0]?.seq ?? 0;
+  get(id: string): Promise<LogEntry | undefined> {
+    return this.read.get(id);
   }
 
-  /**
-   * Runs a proof's computation twice: once to learn which complete subtrees it reads, then, with
-   * them fetched in one query, for real. Which subtrees a proof reads depends only on sizes.
-   */
-  private async withNodes<T>(compute: (node: NodeSource) => T): Promise<T> {
-    const wanted = new Map<number, [number, number]>();
-    const blank = Buffer.alloc(32);
-    compute((level, index) => {
-      wanted.set(nodeId(level, index), [level, index]);
-      return blank;
-    });
-    const want = [...wanted.values()];
-    const leaves = want.filter(([l]) => l === 0).map(([, i]) => i + 1);
-    const inner = want.filter(([l]) => l > 0);
-    const known = new Map<number, Buffer>();
-    const [a, b] = await Promise.all([
-      this.db.pool.query<{ seq: number; leaf: Buffer }>(`select seq, leaf from ${this.t.entries} where seq = any($1::bigint[])`, [leaves]),
-      this.db.pool.query<{ level: number; idx: number; hash: Buffer }>(
-        `select n.level, n.idx, n.hash from ${this.t.nodes} n join unnest($1::smallint[], $2::bigint[]) as w(level, idx) on n.level = w.level and n.idx = w.idx`,
-        [inner.map(([l]) => l), inner.map(([, i]) => i)],
-      ),
-    ]);
-    for (const r of a.rows) known.set(nodeId(0, r.seq - 1), r.leaf);
-    for (const r of b.rows) known.set(nodeId(r.level, r.idx), r.hash);
-    return compute(nodeSource(known));
+  list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
+    return this.read.list(filter, page);
   }
 
-  async get(id: string): Promise<LogEntry | undefined> {
-    if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) return undefined;
-    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1 and line is not null`, [id]);
-    return rows[0] && (JSON.parse(rows[0].line) as LogEntry);
+  entries(range: { from?: number; to?: number } = {}): AsyncIterable<LogEntry> {
+    return this.read.entries(range);
   }
 
-  async list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
-    const params: unknown[] = [];
-    const arg = (v: unknown): string => `$${params.push(v)}`;
-    const where = [`kind = any(${arg(filter.kinds)}::text[])`, 'line is not null'];
-    const eq: [keyof ListFilter, string][] = [
-      ['provider', 'provider'],
-      ['recipient', 'recipient'],
-      ['purpose', 'purpose'],
-      ['legalBasis', 'legal_basis'],
-      ['caseReference', 'case_reference'],
-      ['callerKey', 'caller_key'],
-      ['decision', 'decision'],
-    ];
-    for (const [key, column] of eq) if (filter[key] !== undefined) where.push(`${column} = ${arg(filter[key])}`);
-    if (filter.category !== undefined) where.push(`categories @> array[${arg(filter.category)}::text]`);
-    if (filter.rule !== undefined) where.push(`rules @> array[${arg(filter.rule)}::text]`);
-    if (filter.from !== undefined) where.push(`at_ms >= ${arg(filter.from)}`);
-    if (filter.to !== undefined) where.push(`at_ms <= ${arg(filter.to)}`);
-    if (page.before !== undefined) where.push(`seq < ${arg(page.before)}`);
-    const { rows } = await this.db.pool.query<{ line: string }>(
-      `select line from ${this.t.entries} where ${where.join(' and ')} order by seq desc limit ${arg(page.limit + 1)}`,
-      params,
-    );
-    const items = rows.slice(0, page.limit).map((r) => JSON.parse(r.line) as LogEntry);
-    const last = items[items.length - 1];
-    return rows.length > page.limit && last ? { items, next: last.seq } : { items };
+  /** The leaf hashes of the entries after the pruned prefix, from their text, and that prefix's range. */
+  leaves(): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
+    return this.read.leaves();
   }
 
-  async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<LogEntry> {
-    for await (const row of this.rows(range)) yield JSON.parse(row.line) as LogEntry;
-  }
-
-  /**
-   * The leaf hashes of the entries in order, from their text (never from the stored leaf column),
-   * after the prefix retention pruned, whose compact range the head keeps (`prefix`).
-   */
-  async leaves(): Promise<{ prefix?: { size: number; hashes: Buffer[] }; leaves: AsyncIterable<Buffer> }> {
-    const head = (await this.db.pool.query<HeadRow>(`select pruned_seq, pruned_frontier from ${this.t.head}`)).rows[0];
-    const after = head?.pruned_seq ?? 0;
-    const rows = this.rows({}, Number.MAX_SAFE_INTEGER, after);
-    async function* leaves(): AsyncIterable<Buffer> {
-      for await (const row of rows) yield leafOfLine(row.line);
-    }
-    return { ...(after > 0 && { prefix: { size: after, hashes: frontierOf(head?.pruned_frontier ?? '') } }), leaves: leaves() };
-  }
-
-  /** Stored rows in seq order, a page at a time; within a period, only its entries. */
-  private async *rows(range: { from?: number; to?: number } = {}, last = Number.MAX_SAFE_INTEGER, after = 0): AsyncIterable<{ seq: number; line: string; leaf: Buffer }> {
-    const bound: string[] = [];
-    const params: unknown[] = [];
-    if (range.from !== undefined) bound.push(`at_ms >= $${params.push(range.from)}`);
-    if (range.to !== undefined) bound.push(`at_ms <= $${params.push(range.to)}`);
-    let lo = after;
-    let hi = last;
-    if (bound.length > 0) {
-      // Times grow with seq but for a little slack: the period's seqs first, then a scan of them.
-      const { rows } = await this.db.pool.query<{ lo: number | null; hi: number | null }>(`select min(seq) as lo, max(seq) as hi from ${this.t.entries} where ${bound.join(' and ')}`, params);
-      if (rows[0]?.lo == null || rows[0].hi == null) return;
-      lo = rows[0].lo - 1;
-      hi = rows[0].hi;
-    }
-    for (;;) {
-      const at = params.length;
-      const { rows } = await this.db.pool.query<{ seq: number; line: string; leaf: Buffer }>(
-        `select seq, line, leaf from ${this.t.entries} where seq > $${at + 1} and seq <= $${at + 2} and line is not null ${bound.map((b) => `and ${b}`).join(' ')} order by seq limit ${PAGE}`,
-        [...params, lo, hi],
-      );
-      yield* rows;
-      const last = rows[rows.length - 1];
-      if (!last || rows.length < PAGE) return;
-      lo = last.seq;
-    }
-  }
-
-  /**
-   * The chain from the first entry, each entry's leaf against its text, and the head against what
-   * the entries make: the seq, the hash and the tree's root at the latest checkpoint.
-   */
-  async verify(): Promise<Verification> {
-    const head = (await this.db.pool.query<HeadRow>(`select * from ${this.t.head}`)).rows[0];
-    if (!head) return { ok: false, entries: 0, firstBad: { problem: 'truncated', message: `the log's head is missing from ${this.t.head}` } };
-    // Pruned entries were verified when they were written; their leaves must still make the range
-    // the head keeps of them, and the rest must follow on from the last of them.
-    const prefix = CompactRange.empty();
-    for await (const leaf of this.storedLeaves(0, head.pruned_seq)) prefix.push(leaf);
-    const pruned = head.pruned_seq > 0 ? { count: head.pruned_count, seq: head.pruned_seq, hash: head.pruned_hash ?? '' } : undefined;
-    if (frontierText(prefix) !== head.pruned_frontier || prefix.count !== head.pruned_seq) {
-      return { ok: false, entries: 0, ...(pruned && { pruned }), firstBad: { seq: head.pruned_seq, problem: 'altered', message: `the leaves of the ${head.pruned_seq} pruned entries do not make the range the head keeps of them` } };
-    }
-    const range = CompactRange.of(head.pruned_seq, prefix.subtrees());
-    let checkpointRoot: string | undefined;
-    let badLeaf: number | undefined;
-    // up to the head as read: entries appended meanwhile are not the verification's
-    const rows = this.rows({}, head.seq, head.pruned_seq);
-    async function* lines(): AsyncIterable<Line> {
-      for await (const row of rows) {
-        const leaf = leafOfLine(row.line);
-        if (badLeaf === undefined && !leaf.equals(row.leaf)) badLeaf = row.seq;
-        range.push(leaf);
-        if (range.count === head?.checkpoint_size) checkpointRoot = range.root().toString('base64');
-        yield { text: row.line, line: row.seq };
-      }
-    }
-    const verified = await verifyLines(lines(), pruned);
-    const v = pruned ? { ...verified, pruned } : verified;
-    if (!v.ok) return v;
-    const at = v.head?.seq ?? head.pruned_seq;
-    const bad = (seq: number, problem: 'altered' | 'truncated', message: string): Verification => ({ ...v, ok: false, firstBad: { seq, problem, message } });
-    if (badLeaf !== undefined) return bad(badLeaf, 'altered', `entry ${badLeaf}'s leaf hash does not match its content`);
-    if (head.seq > at) return bad(at + 1, 'truncated', `the head says ${head.seq} entries, the log holds ${at}: entries were cut off the end`);
-    if (head.seq < at || (head.seq > 0 && head.hash !== (v.head?.hash ?? pruned?.hash))) return bad(head.seq + 1, 'altered', `the head (entry ${head.seq}, ${head.hash}) is not the last entry the log holds`);
-    if (frontierText(range) !== head.frontier) return bad(at, 'altered', `the tree's stored range does not match the entries`);
-    if (head.checkpoint_size !== null && head.checkpoint_size > head.pruned_seq && checkpointRoot !== head.checkpoint_root) {
-      return bad(head.checkpoint_size, 'altered', `the latest checkpoint's root does not match the first ${head.checkpoint_size} entries`);
-    }
-    return v;
-  }
-
-  /** The stored leaf hashes of the entries after `after` up to `last`, in order. */
-  private async *storedLeaves(after: number, last: number): AsyncIterable<Buffer> {
-    for (let lo = after; lo < last; ) {
-      const { rows } = await this.db.pool.query<{ seq: number; leaf: Buffer }>(`select seq, leaf from ${this.t.entries} where seq > $1 and seq <= $2 order by seq limit ${PAGE}`, [lo, last]);
-      for (const r of rows) yield r.leaf;
-      const tail = rows[rows.length - 1];
-      if (!tail) return;
-      lo = tail.seq;
-    }
+  verify(): Promise<Verification> {
+    return this.read.verify();
   }
 
   /**
@@ -630,7 +457,7 @@ export class PgLog implements DecisionLog {
       const seal = line ? sealOf(line) : undefined;
       if (!seal || seal.seq !== last) throw new Error(`entry ${last} cannot be read; run \`covenant audit verify\` before pruning`);
       const range = CompactRange.of(head.pruned_seq, frontierOf(head.pruned_frontier));
-      for await (const leaf of this.storedLeaves(head.pruned_seq, last)) range.push(leaf);
+      for await (const leaf of this.read.storedLeaves(head.pruned_seq, last)) range.push(leaf);
       const moved = await this.db.pool.query(
         `update ${this.t.head} set pruned_seq = $1, pruned_hash = $2, pruned_count = pruned_count + $3, pruned_frontier = $4 where pruned_seq = $5`,
         [last, seal.hash, last - head.pruned_seq, frontierText(range), head.pruned_seq],
@@ -659,63 +486,3 @@ export class PgLog implements DecisionLog {
   }
 }
 
-/** What the columns that listing filters on hold for an entry, in COLUMNS' order (but line and leaf). */
-export function columnsOf(e: LogEntry): unknown[] {
-  const request = 'request' in e && typeof e.request === 'object' && e.request !== null ? (e.request as Record<string, unknown>) : {};
-  // PostgreSQL's text holds no NUL character, which a refused body can carry (`"\u0000"`): such a
-  // value is not filtered on, rather than failing the batch of every caller it was in. The entry
-  // itself keeps it, escaped in its JSON.
-  const text = (v: unknown): string | null => (typeof v === 'string' && !v.includes('\u0000') ? v : null);
-  const named = Array.isArray(request.dataCategories) ? request.dataCategories.filter((c): c is string => text(c) !== null) : [];
-  const categories = new Set<string>();
-  // a category and those above it: `a.b.c` is found by `a`, `a.b` and `a.b.c`
-  for (const c of named) for (let i = c.indexOf('.'); ; i = c.indexOf('.', i + 1)) {
-    categories.add(i === -1 ? c : c.slice(0, i));
-    if (i === -1) break;
-  }
-  const rules = 'decision' in e ? [...new Set(e.decision.categories.flatMap((d) => d.rules))] : [];
-  const caseReference = e.kind === 'approval' ? e.approval.caseReference : text(request.caseReference);
-  return [
-    e.seq,
-    e.id,
-    Date.parse(e.at),
-    e.kind,
-    text(request.provider),
-    text(request.recipient),
-    text(request.purpose),
-    text(request.legalBasis),
-    caseReference ?? null,
-    'caller' in e ? e.caller.keyId : null,
-    'decision' in e ? e.decision.decision : null,
-    [...categories],
-    rules,
-  ];
-}
-
-const nodeId = (level: number, index: number): number => index * 64 + level;
-
-function nodeSource(known: Map<number, Buffer>): NodeSource {
-  return (level, index) => {
-    const h = known.get(nodeId(level, index));
-    if (!h) throw new Error(`the log's tree lacks its subtree at level ${level}, index ${index}`);
-    return h;
-  };
-}
-
-const treeRoot = (node: NodeSource, size: number): Buffer => (size === 0 ? EMPTY_ROOT : subtreeHash(node, 0, size));
-
-/** The complete subtrees of a compact range (largest first), told as (level, index, hash). */
-function rangeNodes(size: number, hashes: readonly Buffer[], tell: (level: number, index: number, hash: Buffer) => void): void {
-  let start = 0;
-  let i = 0;
-  for (let level = 52; level >= 0; level--) {
-    const width = 2 ** level;
-    if (Math.floor(size / width) % 2 === 1) {
-      tell(level, start / width, hashes[i++] as Buffer);
-      start += width;
-    }
-  }
-}
-
-const frontierOf = (text: string): Buffer[] => (text === '' ? [] : text.split(',').map((h) => Buffer.from(h, 'hex')));
-export const frontierText = (range: CompactRange): string => range.subtrees().map((h) => h.toString('hex')).join(',');

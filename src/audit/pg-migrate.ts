@@ -3,7 +3,7 @@
 // stays valid; then the copy is verified against the folder.
 import { CompactRange } from './merkle.js';
 import { checkpointText, leafOfLine } from './log-tree.js';
-import { COLUMNS, columnsOf, frontierText, type HeadRow } from './pg-log.js';
+import { COLUMNS, columnsOf, frontierText, type HeadRow } from './pg-rows.js';
 import type { Database } from './pg-schema.js';
 import type { NoteSigner } from './note.js';
 import type { LogEntry } from './types.js';
