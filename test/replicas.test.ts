@@ -144,11 +144,14 @@ describe.runIf(PG_URL)('replicas on one PostgreSQL database', () => {
       let running = true;
       const loading = load(() => urls, d.partner, () => running);
       await new Promise((r) => setTimeout(r, 150 + round * 60));
+      // a burst sent just before the kill, so that requests are in flight when it comes
+      const burst = load(() => [victim.url], d.partner, 20, 20);
+      await new Promise((r) => setTimeout(r, 2));
       await stop(victim.child, 'SIGKILL');
       urls.splice(1, 1); // the load balancer notices
       await new Promise((r) => setTimeout(r, 300));
       running = false;
-      const answers = await loading;
+      const answers = [...(await loading), ...(await burst)];
       answered.push(...answers.filter((x) => x.status === 200).map((x) => x.id as string));
       cut += answers.filter((x) => x.status === 0).length;
     }
