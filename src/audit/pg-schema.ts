@@ -25,9 +25,13 @@ const types = {
  */
 export function connect(url: string, schema = 'covenant', max = 8): Database {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`\`${schema}\` is not a schema name covenant uses: lower-case letters, digits and _`);
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 1000, query_timeout: 10_000, types, application_name: 'covenant', allowExitOnIdle: true });
-  // An idle connection that the server closes (a restart) is an event, not a crash.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 1000, query_timeout: 10_000, types, application_name: 'covenant', allowExitOnIdle: true, options: '-c synchronous_commit=on' });
+  // A connection that the server closes (a shutdown, a restart) is an event, not a crash: idle in
+  // the pool, or checked out between two statements (a batch's lock held while its checkpoint is
+  // signed), where pg emits the error on the client, which with no listener ended the process.
+  // The next statement on it fails, and that failure is handled where it is made.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { pool, schema: `"${schema}"` };
 }
 
