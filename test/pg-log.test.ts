@@ -199,13 +199,12 @@ describe.runIf(PG_URL)('the PostgreSQL log', () => {
     await log.close();
   });
 
-  it('keeps one chain when two replicas take turns, each sending single statements from a head the other has moved', async () => {
+  it('keeps one chain when two replicas take turns, each finding the head moved by the other', async () => {
     const s = schema();
     const [a, b] = await Promise.all([PgLog.connect(PG_URL as string, { schema: s, signer }), PgLog.connect(PG_URL as string, { schema: s, signer })]);
     const ds = drafts(60, 9);
     const receipts: Receipt[] = [];
-    // runs of three: the second and third of a run go as one statement each, the first of the next
-    // run finds the head moved by the other replica and falls back to the lock
+    // runs of three by turns: each run starts from a head the other replica moved
     for (let i = 0; i < ds.length; i++) receipts.push(JSON.parse((await (Math.floor(i / 3) % 2 ? b : a).appendProven(ds[i] as EntryDraft)).receipt) as Receipt);
     expect(receipts.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     for (const r of receipts) expect(verifyReceipt(r, vkey.ok ? vkey.value : (undefined as never)).ok).toBe(true);

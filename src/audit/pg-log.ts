@@ -18,7 +18,7 @@ import { CompactRange } from './merkle.js';
 import { checkpointText, leafIn, receiptMaker, type EntryParts } from './log-tree.js';
 import { IdSource } from './ids.js';
 import { PgReader } from './pg-read.js';
-import { COLUMNS, COLUMN_TYPES, columnsOf, frontierOf, frontierText, nodeId, nodeSource, rangeNodes, tables, type HeadRow, type Tables } from './pg-rows.js';
+import { COLUMNS, columnsOf, frontierOf, frontierText, nodeId, nodeSource, rangeNodes, tables, type HeadRow, type Tables } from './pg-rows.js';
 import { connect, migrate, type Database } from './pg-schema.js';
 import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
@@ -55,9 +55,6 @@ export class PgLog implements DecisionLog {
   /** rounds under way: at most ROUNDS, of which at most one waits for the head's lock */
   private readonly rounds = new Set<Promise<void>>();
   private waiting = false;
-  /** the head as this replica last wrote it, and whether no other replica has written since it looked */
-  private last: HeadRow | undefined;
-  private alone = false;
   private flushing = false;
   private flushWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   /** this process's row of the flush table: a write whose synchronous commit flushes the WAL */
@@ -214,40 +211,16 @@ export class PgLog implements DecisionLog {
     let batch: Pending[] = [];
     const started = process.hrtime.bigint();
     try {
-      // No other replica wrote at the last look, and this one is not under load (then `alone` is
-      // off): the batch goes as one statement, one round trip where the lock, the statement and
-      // the commit take three.
-      const last = this.alone ? this.last : undefined;
-      let done: (() => void) | undefined;
-      let durable = true;
-      if (last) {
-        // `waiting` stays set meanwhile, so no second round starts and takes what queues behind
-        // this batch: one statement is over in the time a second round would take to start.
+      const { value: done, durable } = await this.transaction(async (client, head) => {
+        this.waiting = false;
         batch = this.queue.splice(0, this.options.maxBatch ?? 512);
-        done = await this.commit(undefined, last, batch).finally(() => {
-          this.waiting = false;
-        });
-      }
-      if (!done) {
-        const taken = batch.length > 0;
-        const locked = await this.transaction(async (client, head) => {
-          if (!taken) {
-            this.waiting = false;
-            batch = this.queue.splice(0, this.options.maxBatch ?? 512);
-            this.kick();
-          }
-          // another replica wrote since this one last did: no single statements until it stops
-          this.alone = head.seq === this.last?.seq && head.hash === this.last.hash;
-          if (batch.length === 0) return { value: () => undefined, durable: true };
-          const answer = (await this.commit(client, head, batch)) as () => void;
-          // Alone (nothing queued, no round waiting for the lock), the batch commits durably at once:
-          // no one waits for the lock, and a separate flush would cost a round trip more.
-          return { value: answer, durable: this.queue.length === 0 && !this.waiting };
-        });
-        done = locked.value;
-        durable = locked.durable;
-        if (!durable) this.alone = false;
-      }
+        this.kick();
+        if (batch.length === 0) return { value: () => undefined, durable: true };
+        const answer = await this.commit(client, head, batch);
+        // Alone (nothing queued, no round waiting for the lock), the batch commits durably at once:
+        // no one waits for the lock, and a separate flush would cost a round trip more.
+        return { value: answer, durable: this.queue.length === 0 && !this.waiting };
+      });
       if (batch.length > 0) {
         if (!durable) await this.durable();
         this.options.onWrite?.(Number(process.hrtime.bigint() - started) / 1e9, batch.length);
@@ -273,13 +246,8 @@ export class PgLog implements DecisionLog {
     return this.failure;
   }
 
-  /**
-   * Sequences a batch after `head` and writes it: in the transaction that holds the head's lock
-   * (`client`), or, with `alone`, as one statement of its own, committed durably, that takes the
-   * lock first and writes nothing if the head is no longer `head` (another replica moved it).
-   * Resolves to what answers the batch, or to undefined when `alone` found the head moved.
-   */
-  private async commit(client: pg.PoolClient | undefined, head: HeadRow, batch: readonly Pending[]): Promise<(() => void) | undefined> {
+  /** Sequences a batch in the transaction that holds the head; resolves to what answers it once committed. */
+  private async commit(client: pg.PoolClient, head: HeadRow, batch: readonly Pending[]): Promise<() => void> {
     let { seq, hash } = head;
     const range = CompactRange.of(seq, frontierOf(head.frontier));
     // the tree's complete subtrees this batch's proofs need: the range it starts from, and its own
@@ -334,33 +302,14 @@ export class PgLog implements DecisionLog {
       note ?? head.checkpoint_note,
     );
     const p = (i: number): string => `$${n + i}`;
-    const set = `seq = ${p(4)}, hash = ${p(5)}, last_id = ${p(6)}, frontier = ${p(7)}, checkpoint_size = ${p(8)}, checkpoint_root = ${p(9)}, checkpoint_note = ${p(10)}`;
-    if (client) {
-      await client.query(
-        `with e as (insert into ${this.t.entries} (${COLUMNS.join(',')}) values ${rows}),
-              t as (insert into ${this.t.nodes} (level, idx, hash) select * from unnest(${p(1)}::smallint[], ${p(2)}::bigint[], ${p(3)}::bytea[]))
-         update ${this.t.head} set ${set}`,
-        params,
-      );
-    } else {
-      params.push(head.seq, head.hash);
-      // INVARIANT: the main query reads h, so h (and its lock) comes first; the writes, which no
-      // query reads, run after it (PostgreSQL runs such WITH statements to completion at the end),
-      // and write nothing unless h found the head unmoved. Locking before writing is what keeps
-      // this from deadlocking with a replica that holds the lock and inserts the same seqs.
-      const typed = batch.map((_, r) => `(${COLUMNS.map((_, c) => `$${r * width + c + 1}::${COLUMN_TYPES[c]}`).join(',')})`).join(',');
-      const { rows: took } = await this.db.pool.query<{ took: number }>(
-        `with h as (select 1 from ${this.t.head} where seq = ${p(11)} and hash = ${p(12)} for update),
-              e as (insert into ${this.t.entries} (${COLUMNS.join(',')}) select * from (values ${typed}) v where exists (select 1 from h)),
-              t as (insert into ${this.t.nodes} (level, idx, hash) select * from unnest(${p(1)}::smallint[], ${p(2)}::bigint[], ${p(3)}::bytea[]) where exists (select 1 from h)),
-              u as (update ${this.t.head} set ${set} where exists (select 1 from h))
-         select count(*)::int as took from h`,
-        params,
-      );
-      if (took[0]?.took !== 1) return undefined;
-    }
+    await client.query(
+      `with e as (insert into ${this.t.entries} (${COLUMNS.join(',')}) values ${rows}),
+            t as (insert into ${this.t.nodes} (level, idx, hash) select * from unnest(${p(1)}::smallint[], ${p(2)}::bigint[], ${p(3)}::bytea[]))
+       update ${this.t.head} set seq = ${p(4)}, hash = ${p(5)}, last_id = ${p(6)}, frontier = ${p(7)},
+         checkpoint_size = ${p(8)}, checkpoint_root = ${p(9)}, checkpoint_note = ${p(10)}`,
+      params,
+    );
     this.ids.atLeast(lastId);
-    this.last = { ...head, seq, hash, last_id: lastId, frontier: frontierText(range), checkpoint_size: note === null ? head.checkpoint_size : seq, checkpoint_root: note === null ? head.checkpoint_root : rootHash, checkpoint_note: note ?? head.checkpoint_note };
     return () => {
       const receipt = note === null ? undefined : this.receiptsFor({ size: seq, rootHash, note }, known);
       batch.forEach((pending, i) => {

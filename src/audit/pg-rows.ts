@@ -31,8 +31,6 @@ export interface HeadRow {
   pruned_frontier: string;
 }
 
-/** COLUMNS' types, for the casts a statement needs where its values are not inserted directly */
-export const COLUMN_TYPES = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]', 'text[]', 'text', 'bytea'] as const;
 export const COLUMNS = ['seq', 'id', 'at_ms', 'kind', 'provider', 'recipient', 'purpose', 'legal_basis', 'case_reference', 'caller_key', 'decision', 'categories', 'rules', 'line', 'leaf'] as const;
 
 /** What the columns that listing filters on hold for an entry, in COLUMNS' order (but line and leaf). */
