@@ -4,7 +4,7 @@
 import { CompactRange } from './merkle.js';
 import { checkpointText, leafOfLine } from './log-tree.js';
 import { COLUMNS, columnsOf, frontierText, type HeadRow } from './pg-rows.js';
-import type { Database } from './pg-schema.js';
+import { inTransaction, type Database } from './pg-schema.js';
 import type { NoteSigner } from './note.js';
 import type { LogEntry } from './types.js';
 
@@ -14,10 +14,7 @@ const CHUNK = 1000;
 /** Copies stored lines (from seq 1, in order) into the empty log of `db`; signs a checkpoint of the copy. */
 export async function copyLines(db: Database, lines: AsyncIterable<string>, signer: NoteSigner): Promise<{ entries: number; hash?: string }> {
   const s = db.schema;
-  const client = await db.pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('begin');
+  return inTransaction(db, async (client) => {
     const head = (await client.query<HeadRow>(`select * from ${s}.log_head for update`)).rows[0];
     if (!head) throw new Error(`the log's head is missing from ${s}.log_head`);
     if (head.seq !== 0) throw new Error(`the database already holds a log of ${head.seq} entries: migrate copies into an empty one`);
@@ -64,13 +61,6 @@ export async function copyLines(db: Database, lines: AsyncIterable<string>, sign
       `update ${s}.log_head set seq = $1, hash = $2, last_id = $3, frontier = $4, checkpoint_size = $1, checkpoint_root = $5, checkpoint_note = $6, log_key = $7`,
       [size, last?.hash ?? head.hash, lastId || null, frontierText(range), rootHash, note, signer.verifierKey],
     );
-    await client.query('commit');
     return { entries: size, ...(last && { hash: last.hash }) };
-  } catch (e) {
-    broken = e instanceof Error ? e : new Error(String(e));
-    await client.query('rollback').catch(() => undefined);
-    throw broken;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

@@ -35,6 +35,27 @@ export function connect(url: string, schema = 'covenant', max = 8): Database {
   return { pool, schema: `"${schema}"` };
 }
 
+/**
+ * Runs `work` in a transaction on a connection of its own and commits; rolls back and rethrows if
+ * anything fails, and then does not give the connection back to the pool (it may be broken).
+ */
+export async function inTransaction<T>(db: Database, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    const value = await work(client);
+    await client.query('commit');
+    return value;
+  } catch (e) {
+    broken = e instanceof Error ? e : new Error(String(e));
+    await client.query('rollback').catch(() => undefined);
+    throw broken;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** The URL without its password, to say in a message or a log line. */
 export function redacted(url: string): string {
   try {
@@ -52,89 +73,81 @@ export function redacted(url: string): string {
  */
 export async function migrate(db: Database): Promise<void> {
   const s = db.schema;
-  const client = await db.pool.connect();
-  try {
-    const enc = await client.query<{ server_encoding: string }>('show server_encoding');
-    // Entries are stored as the exact text their hashes were taken over: only UTF-8 keeps every byte.
-    if (enc.rows[0]?.server_encoding !== 'UTF8') throw new Error(`the database's encoding is ${enc.rows[0]?.server_encoding}; covenant needs UTF8 (createdb -E UTF8)`);
-    await client.query('begin');
+  const enc = await db.pool.query<{ server_encoding: string }>('show server_encoding');
+  // Entries are stored as the exact text their hashes were taken over: only UTF-8 keeps every byte.
+  if (enc.rows[0]?.server_encoding !== 'UTF8') throw new Error(`the database's encoding is ${enc.rows[0]?.server_encoding}; covenant needs UTF8 (createdb -E UTF8)`);
+  await inTransaction(db, async (client) => {
     await client.query(`select pg_advisory_xact_lock(hashtext('covenant schema ' || $1))`, [s]);
     await client.query(`
-      create schema if not exists ${s};
-      create table if not exists ${s}.log_head (
-        one boolean primary key default true check (one),
-        seq bigint not null,
-        hash text not null,
-        last_id text,
-        -- the compact range of the tree's leaves: hex hashes of complete subtrees, largest first
-        frontier text not null default '',
-        -- the latest signed checkpoint
-        checkpoint_size bigint,
-        checkpoint_root text,
-        checkpoint_note text,
-        -- the verifier key that signs: every replica must sign with the same one
-        log_key text,
-        -- the prefix retention removed the entries of (their leaves stay, for proofs): its last seq
-        -- and hash, how many, and the compact range of its leaves
-        pruned_seq bigint not null default 0,
-        pruned_hash text,
-        pruned_count bigint not null default 0,
-        pruned_frontier text not null default ''
-      );
-      insert into ${s}.log_head (seq, hash) values (0, 'sha256:${'0'.repeat(64)}') on conflict do nothing;
-      create table if not exists ${s}.log_entries (
-        seq bigint primary key,
-        id text not null unique,
-        at_ms bigint not null,
-        kind text not null,
-        provider text,
-        recipient text,
-        purpose text,
-        legal_basis text,
-        case_reference text,
-        caller_key text,
-        decision text,
-        -- every category named, with the categories above it: a filter on one finds those under it
-        categories text[],
-        rules text[],
-        -- the entry exactly as its hash was taken over (null once retention pruned it), and its leaf hash
-        line text,
-        leaf bytea not null
-      );
-      create index if not exists log_entries_provider on ${s}.log_entries (provider, seq);
-      create index if not exists log_entries_recipient on ${s}.log_entries (recipient, seq);
-      create index if not exists log_entries_purpose on ${s}.log_entries (purpose, seq);
-      create index if not exists log_entries_at on ${s}.log_entries (at_ms);
-      create index if not exists log_entries_categories on ${s}.log_entries using gin (categories);
-      -- the tree's complete subtrees above the leaves (level >= 1), for proofs of any entry
-      create table if not exists ${s}.log_nodes (
-        level smallint not null,
-        idx bigint not null,
-        hash bytea not null,
-        primary key (level, idx)
-      );
-      -- a row per running replica: the write whose synchronous commit makes its batches durable
-      create table if not exists ${s}.log_flush (
-        replica text primary key,
-        flushes bigint not null
-      );
-      -- small shared state, a JSON document a row: API keys, prior approvals, the archive's index
-      create table if not exists ${s}.state (
-        name text primary key,
-        doc text not null,
-        version bigint not null
-      );
-      -- every policy version that went live, as archiveText() keeps it
-      create table if not exists ${s}.policy_versions (
-        policy_version text primary key,
-        text text not null
-      );
-    `);
-    await client.query('commit');
-  } catch (e) {
-    await client.query('rollback').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+    create schema if not exists ${s};
+    create table if not exists ${s}.log_head (
+      one boolean primary key default true check (one),
+      seq bigint not null,
+      hash text not null,
+      last_id text,
+      -- the compact range of the tree's leaves: hex hashes of complete subtrees, largest first
+      frontier text not null default '',
+      -- the latest signed checkpoint
+      checkpoint_size bigint,
+      checkpoint_root text,
+      checkpoint_note text,
+      -- the verifier key that signs: every replica must sign with the same one
+      log_key text,
+      -- the prefix retention removed the entries of (their leaves stay, for proofs): its last seq
+      -- and hash, how many, and the compact range of its leaves
+      pruned_seq bigint not null default 0,
+      pruned_hash text,
+      pruned_count bigint not null default 0,
+      pruned_frontier text not null default ''
+    );
+    insert into ${s}.log_head (seq, hash) values (0, 'sha256:${'0'.repeat(64)}') on conflict do nothing;
+    create table if not exists ${s}.log_entries (
+      seq bigint primary key,
+      id text not null unique,
+      at_ms bigint not null,
+      kind text not null,
+      provider text,
+      recipient text,
+      purpose text,
+      legal_basis text,
+      case_reference text,
+      caller_key text,
+      decision text,
+      -- every category named, with the categories above it: a filter on one finds those under it
+      categories text[],
+      rules text[],
+      -- the entry exactly as its hash was taken over (null once retention pruned it), and its leaf hash
+      line text,
+      leaf bytea not null
+    );
+    create index if not exists log_entries_provider on ${s}.log_entries (provider, seq);
+    create index if not exists log_entries_recipient on ${s}.log_entries (recipient, seq);
+    create index if not exists log_entries_purpose on ${s}.log_entries (purpose, seq);
+    create index if not exists log_entries_at on ${s}.log_entries (at_ms);
+    create index if not exists log_entries_categories on ${s}.log_entries using gin (categories);
+    -- the tree's complete subtrees above the leaves (level >= 1), for proofs of any entry
+    create table if not exists ${s}.log_nodes (
+      level smallint not null,
+      idx bigint not null,
+      hash bytea not null,
+      primary key (level, idx)
+    );
+    -- a row per running replica: the write whose synchronous commit makes its batches durable
+    create table if not exists ${s}.log_flush (
+      replica text primary key,
+      flushes bigint not null
+    );
+    -- small shared state, a JSON document a row: API keys, prior approvals, the archive's index
+    create table if not exists ${s}.state (
+      name text primary key,
+      doc text not null,
+      version bigint not null
+    );
+    -- every policy version that went live, as archiveText() keeps it
+    create table if not exists ${s}.policy_versions (
+      policy_version text primary key,
+      text text not null
+    );
+  `);
+  });
 }

@@ -1,7 +1,7 @@
 // Shared state in PostgreSQL: each document one row, changed in a transaction that locks it, and
 // re-read when its version moved. What replicas share this way (keys, approvals, the index of
 // policy versions) is small and read far more often than it changes.
-import type { Database } from './pg-schema.js';
+import { inTransaction, type Database } from './pg-schema.js';
 import type { SharedState } from '../small-state.js';
 
 export async function openSharedRow<T>(db: Database, name: string, defaults: T): Promise<SharedState<T>> {
@@ -24,26 +24,17 @@ export async function openSharedRow<T>(db: Database, name: string, defaults: T):
     },
     refresh,
     async change(edit) {
-      const client = await db.pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('begin');
+      const { result, current, next } = await inTransaction(db, async (client) => {
         const { rows } = await client.query<{ doc: string; version: number }>(`select doc, version from ${table} where name = $1 for update`, [name]);
         const current = JSON.parse((rows[0] as { doc: string }).doc) as T;
         const result = edit(current);
         const next = (rows[0] as { version: number }).version + 1;
         await client.query(`update ${table} set doc = $2, version = $3 where name = $1`, [name, JSON.stringify(current), next]);
-        await client.query('commit');
-        data = current;
-        version = next;
-        return result;
-      } catch (e) {
-        broken = e instanceof Error ? e : new Error(String(e));
-        await client.query('rollback').catch(() => undefined);
-        throw broken;
-      } finally {
-        client.release(broken);
-      }
+        return { result, current, next };
+      });
+      data = current;
+      version = next;
+      return result;
     },
   };
 }
