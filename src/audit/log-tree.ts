@@ -180,7 +180,6 @@ export class LogTree {
 
   /** Receipts for entries of one tree size, as JSON text; `entry` ties one to the answer it came with. */
   receipts(signed: Signed): (seq: number, leaf: Buffer, entry?: EntryParts) => string {
-    if (this.encoded.size > ENCODED_MAX) this.encoded.clear();
     return receiptMaker(this.store.node, signed, this.encoded);
   }
 }
@@ -188,9 +187,10 @@ export class LogTree {
 /**
  * Receipts for entries of one tree size, as JSON text, from the tree's complete subtrees (`node`).
  * `encoded` keeps the base64 of complete subtrees across sizes, for a log whose group commits
- * share most of their proofs.
+ * share most of their proofs; it starts over once it holds ENCODED_MAX.
  */
 export function receiptMaker(node: NodeSource, signed: Signed, encoded: Map<number, string> = new Map()): (seq: number, leaf: Buffer, entry?: EntryParts) => string {
+  if (encoded.size > ENCODED_MAX) encoded.clear();
   const size = signed.size;
   const edge = new Map<number, Buffer>();
   // For each node of this tree that a proof passed through: the proof's part above it, as JSON

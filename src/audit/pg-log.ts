@@ -13,13 +13,14 @@
 // the WAL past the batch, as PostgreSQL's own group commit does for concurrent transactions.
 import type pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
+import { lineBound, sealInto, sealOf } from './chain.js';
 import { CompactRange } from './merkle.js';
 import { checkpointText, leafIn, receiptMaker, type EntryParts } from './log-tree.js';
 import { IdSource } from './ids.js';
+import { queued, type Pending, type Wants } from './pending.js';
 import { PgReader } from './pg-read.js';
 import { COLUMNS, columnsOf, frontierOf, frontierText, nodeId, nodeSource, rangeNodes, tables, type HeadRow, type Tables } from './pg-rows.js';
-import { connect, migrate, type Database } from './pg-schema.js';
+import { connect, inTransaction, migrate, type Database } from './pg-schema.js';
 import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
 
@@ -37,8 +38,6 @@ export interface PgLogOptions {
   readonly onRecovered?: () => void;
 }
 
-type Wants = 'entry' | 'receipt' | 'receipt+entry';
-type Pending = { draft: EntryDraft; text: DraftText; wants: Wants; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
 
 
 /** how often a log that could not commit tries the database again */
@@ -47,8 +46,6 @@ const RETRY_MS = 500;
 const ROUNDS = 2;
 /** how often an idle log asks whether the database is still there */
 const HEARTBEAT_MS = 1000;
-/** base64 of complete subtrees, shared by the receipts of many batches (their proofs overlap) */
-const ENCODED_MAX = 8192;
 
 export class PgLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -63,6 +60,7 @@ export class PgLog implements DecisionLog {
   private retry: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private scratch = Buffer.alloc(0);
+  /** base64 of complete subtrees, shared by the receipts of many batches (their proofs overlap) */
   private readonly encoded = new Map<number, string>();
   private readonly t: Tables;
   private readonly read: PgReader;
@@ -177,14 +175,8 @@ export class PgLog implements DecisionLog {
 
   private enqueue<T>(draft: EntryDraft, decisionJson: Uint8Array | undefined, wants: Wants, answer: (entry: LogEntry, receipt?: string) => T): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    let text: DraftText;
-    try {
-      text = draftText(draft, decisionJson);
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, wants, resolve: (entry, receipt) => resolve(answer(entry, receipt)), reject });
+    return queued(draft, decisionJson, wants, answer, (p) => {
+      this.queue.push(p);
       this.kick();
     });
   }
@@ -311,7 +303,7 @@ export class PgLog implements DecisionLog {
     );
     this.ids.atLeast(lastId);
     return () => {
-      const receipt = note === null ? undefined : this.receiptsFor({ size: seq, rootHash, note }, known);
+      const receipt = note === null ? undefined : receiptMaker(nodeSource(known), { size: seq, rootHash, note }, this.encoded);
       batch.forEach((pending, i) => {
         const entry = sealed[i] as LogEntry;
         if (pending.wants === 'entry' || !receipt) pending.resolve(entry);
@@ -320,35 +312,26 @@ export class PgLog implements DecisionLog {
     };
   }
 
-  private receiptsFor(signed: SignedCheckpoint, known: Map<number, Buffer>): ReturnType<typeof receiptMaker> {
-    if (this.encoded.size > ENCODED_MAX) this.encoded.clear();
-    return receiptMaker(nodeSource(known), signed, this.encoded);
-  }
-
   /**
    * Runs `work` in a transaction that holds the head's row lock, and commits. Rolls back and
    * throws if anything fails; a connection that failed is not given back to the pool.
    */
-  private async transaction<T>(work: (client: pg.PoolClient, head: HeadRow) => Promise<{ value: T; durable: boolean }>): Promise<{ value: T; durable: boolean }> {
-    const client = await this.db.pool.connect();
-    let broken: Error | undefined;
-    try {
-      // Committed without waiting for the disk unless `work` asks for a durable commit, so that the
-      // head's lock goes at once to the next batch (of this replica or another): answers wait for
-      // durable() instead.
-      const results = (await client.query(`begin; set local synchronous_commit to off; select * from ${this.t.head} for update`)) as unknown as pg.QueryResult<HeadRow>[];
-      const head = results[2]?.rows[0];
-      if (!head) throw new Error(`the log's head is missing from ${this.t.head}`);
-      const done = await work(client, head);
-      await client.query(done.durable ? 'set local synchronous_commit to on; commit' : 'commit');
-      return done;
-    } catch (e) {
-      broken = e instanceof Error ? e : new Error(String(e));
-      await client.query('rollback').catch(() => undefined);
-      throw broken;
-    } finally {
-      client.release(broken);
-    }
+  private transaction<T>(work: (client: pg.PoolClient, head: HeadRow) => Promise<{ value: T; durable: boolean }>): Promise<{ value: T; durable: boolean }> {
+    return inTransaction(
+      this.db,
+      async (client, opened) => {
+        const head = (opened[2] as pg.QueryResult<HeadRow> | undefined)?.rows[0];
+        if (!head) throw new Error(`the log's head is missing from ${this.t.head}`);
+        return work(client, head);
+      },
+      {
+        // Committed without waiting for the disk unless `work` asks for a durable commit, so that
+        // the head's lock goes at once to the next batch (of this replica or another): answers
+        // wait for durable() instead. The lock is taken in the same round trip as the begin.
+        begin: `begin; set local synchronous_commit to off; select * from ${this.t.head} for update`,
+        commit: (done) => (done.durable ? 'set local synchronous_commit to on; commit' : 'commit'),
+      },
+    );
   }
 
   /**

@@ -17,8 +17,9 @@ export class PgReader {
 
   /** Entry `seq`'s inclusion proof in the tree of `size` entries (default: that of `latest`, the latest checkpoint). */
   async inclusion(seq: number, size: number | undefined, latest: SignedCheckpoint | undefined): Promise<InclusionProof | undefined> {
-    const n = size ?? latest?.size ?? (await this.headSeq());
-    if (seq < 1 || seq > n || n > (await this.headSeq())) return undefined;
+    const head = await this.headSeq();
+    const n = size ?? latest?.size ?? head;
+    if (seq < 1 || seq > n || n > head) return undefined;
     const [proof, root, leaf] = await this.withNodes((node) => [inclusionProof(node, seq - 1, n), treeRoot(node, n), node(0, seq - 1)] as const);
     return {
       seq,

@@ -38,14 +38,20 @@ export function connect(url: string, schema = 'covenant', max = 8): Database {
 /**
  * Runs `work` in a transaction on a connection of its own and commits; rolls back and rethrows if
  * anything fails, and then does not give the connection back to the pool (it may be broken).
+ * `begin` may carry more statements in the same round trip (their results go to `work`), and
+ * `commit` may put statements before the commit, chosen by what `work` returned.
  */
-export async function inTransaction<T>(db: Database, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: Database,
+  work: (client: pg.PoolClient, opened: readonly pg.QueryResult[]) => Promise<T>,
+  how: { readonly begin?: string; readonly commit?: (value: T) => string } = {},
+): Promise<T> {
   const client = await db.pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('begin');
-    const value = await work(client);
-    await client.query('commit');
+    const opened = (await client.query(how.begin ?? 'begin')) as pg.QueryResult | pg.QueryResult[];
+    const value = await work(client, Array.isArray(opened) ? opened : [opened]);
+    await client.query(how.commit?.(value) ?? 'commit');
     return value;
   } catch (e) {
     broken = e instanceof Error ? e : new Error(String(e));

@@ -10,7 +10,8 @@ import { devNull } from 'node:os';
 import { constants as fsConstants, write } from 'node:fs';
 import { createHash, hash as digest } from 'node:crypto';
 import { IdSource } from './ids.js';
-import { GENESIS, draftText, lineBound, sealInto, sealOf, type DraftText } from './chain.js';
+import { queued, type Pending, type Wants } from './pending.js';
+import { GENESIS, lineBound, sealInto, sealOf } from './chain.js';
 import { backwardLines, completeEnd, firstLine, forwardLines } from './lines.js';
 import { verifyLines, type Line } from './verify.js';
 import { PRIVATE_FILE, makeDir, openState, syncDir, writeDurably, type State } from '../small-state.js';
@@ -77,9 +78,6 @@ const name = (firstSeq: number): string => `${String(firstSeq).padStart(12, '0')
 const SLACK_MS = 60_000;
 const SCRATCH_MAX = 4 << 20;
 
-/** what an append gives back: the entry; with its receipt; or with a receipt tied to its answer (`entry` parts) */
-type Wants = 'entry' | 'receipt' | 'receipt+entry';
-type Pending = { draft: EntryDraft; text: DraftText; wants: Wants; resolve: (e: LogEntry, receipt?: string) => void; reject: (e: Error) => void };
 
 export class SegmentLog implements DecisionLog {
   private queue: Pending[] = [];
@@ -185,14 +183,8 @@ export class SegmentLog implements DecisionLog {
   /** Queues a draft for the next group commit; `answer` makes what the caller is given of it. */
   private enqueue<T>(draft: EntryDraft, decisionJson: Uint8Array | undefined, wants: Wants, answer: (entry: LogEntry, receipt?: string) => T): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
-    let text: DraftText;
-    try {
-      text = draftText(draft, decisionJson);
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ draft, text, wants, resolve: (entry, receipt) => resolve(answer(entry, receipt)), reject });
+    return queued(draft, decisionJson, wants, answer, (p) => {
+      this.queue.push(p);
       if (!this.writing) void this.flush();
     });
   }
