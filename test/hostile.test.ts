@@ -123,6 +123,22 @@ describe('the data folder', () => {
     expect(paths.some((p) => p.endsWith('.ndjson'))).toBe(true);
     for (const p of paths) expect([p, statSync(p).mode & 0o077]).toEqual([p, 0]);
   });
+
+  it('is made on a first run that names a folder not there yet, with its log key, owner only', async () => {
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { serveProcess } = await import('./server-helpers.js');
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'covenant-first-')), 'new', 'data');
+    const { child, url } = await serveProcess(dataDir);
+    try {
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dataDir, 'log-key')).mode & 0o777).toBe(0o600);
+    } finally {
+      child.kill();
+    }
+  });
 });
 
 describe('connections that hold the service', () => {

@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generateSignerKey, parseSignerKey, type NoteSigner } from './note.js';
-import { writeDurably } from '../small-state.js';
+import { makeDir, writeDurably } from '../small-state.js';
 
 export type LoadedKey = { ok: true; signer: NoteSigner; warnings: string[] } | { ok: false; reason: string };
 
@@ -39,7 +39,11 @@ export async function loadLogKey(file: string): Promise<LoadedKey> {
 export async function dataFolderKey(dataDir: string): Promise<LoadedKey> {
   const file = join(dataDir, 'log-key');
   const exists = await stat(file).then(() => true, () => false);
-  if (!exists) await createLogKey(file, defaultKeyName());
+  if (!exists) {
+    // a first run names a data folder that is not there yet: it is made here, as the log would
+    await makeDir(dataDir);
+    await createLogKey(file, defaultKeyName());
+  }
   const loaded = await loadLogKey(file);
   if (!loaded.ok) return loaded;
   return {

@@ -1,5 +1,6 @@
 // `covenant audit verify`: the check of GET /v1/audit/verify, offline. 0 intact, 1 altered or incomplete.
 // With --receipts and --witness, also against what partners and witnesses hold (CONTRACT 6).
+import { stat } from 'node:fs/promises';
 import { leavesAt, verifyAll } from '../service/place.js';
 import { checkAnchors } from '../audit/anchors.js';
 import type { Verification } from '../audit/types.js';
@@ -54,6 +55,10 @@ export async function auditMigrate(flags: { data?: string; database?: string; lo
     return Exit.invalid;
   }
   const dir = dataDir(flags, io);
+  if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+    io.stderr(`error: ${dir} is not a data folder: there is no log to copy\n`);
+    return Exit.invalid;
+  }
   const logKey = flags.logKey ?? (io.env.COVENANT_LOG_KEY || undefined);
   // The key the folder's log was signed with: its checkpoints, receipts and witnesses stay valid.
   const key = logKey !== undefined ? await loadLogKey(logKey) : await dataFolderKey(dir);
