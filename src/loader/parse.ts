@@ -1,9 +1,11 @@
-// Text to data, keeping the way back to line and column. JSON is read by the same YAML parser
-// (JSON is YAML 1.2), so both formats report positions the same way and a duplicate key is an
-// error in both rather than JSON.parse's silent "last one wins".
+// Text to data, keeping the way back to line and column. A .json file that JSON.parse takes is
+// read the fast way (parse-json.ts); anything else by the YAML parser, which also reads JSON
+// (JSON is YAML 1.2) and reports errors the same way for both. A duplicate key is an error in
+// both ways rather than JSON.parse's silent "last one wins".
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
 import type { Diagnostic, ParsedDocument, SourcePosition } from '../domain/types.js';
 import { digestOf } from '../compile/version.js';
+import { keysIn, keysInText, parseJsonText } from './parse-json.js';
 
 export type ParseOutcome = { ok: true; document: ParsedDocument } | { ok: false; diagnostics: Diagnostic[] };
 
@@ -23,6 +25,10 @@ export function parseText(file: string, text: string, name: string = file): Pars
         },
       ],
     };
+  }
+  if (/\.json$/i.test(file)) {
+    const fast = parseJsonText(file, text, name, digest);
+    if (fast) return fast;
   }
   const lineCounter = new LineCounter();
   // Core schema (YAML 1.2): unquoted 2025-12-31 stays a string, as do yes/no/on/off.
@@ -173,10 +179,8 @@ function tooDeep(text: string): { line: number; column: number } | undefined {
  * finds the duplicate exactly but costs far more, is not asked.
  */
 export function duplicateKey(text: string, parsed: unknown): string | undefined {
-  // Every key is a string closed by an unescaped quote and followed by a colon; a string's own
-  // quotes are escaped, so this counts keys, and at least every key (a mismatch asks the parser).
-  const inText = text.match(/(?<!\\)"\s*:/g)?.length ?? 0;
-  if (inText === keysIn(parsed)) return undefined;
+  // keysInText counts at least every key: a mismatch asks the parser
+  if (keysInText(text) === keysIn(parsed)) return undefined;
   return repeatedKeys(parseDocument(text, { uniqueKeys: false, schema: 'core', prettyErrors: false }))[0]?.name;
 }
 
@@ -197,19 +201,4 @@ function repeatedKeys(doc: ReturnType<typeof parseDocument>): { name: string; of
     },
   });
   return found;
-}
-
-function keysIn(value: unknown): number {
-  let n = 0;
-  const stack: unknown[] = [value];
-  for (let v = stack.pop(); v !== undefined || stack.length > 0; v = stack.pop()) {
-    if (typeof v !== 'object' || v === null) continue;
-    if (Array.isArray(v)) stack.push(...v);
-    else {
-      const values = Object.values(v);
-      n += values.length;
-      stack.push(...values);
-    }
-  }
-  return n;
 }
