@@ -1,15 +1,15 @@
 // The process that reads, parses and compiles the rule folders when they change, so that a large
 // covenant (10,000 rules take seconds) never holds a decision up on the service's thread.
 //
-// A process rather than a thread, at the lowest priority: on two cores a compiling thread, and
-// the garbage collector's helpers for its heap (shared with the service's isolate inside one
-// process), took the cores from the decisions and tripled their p99; a process can lower every
-// thread it has, helpers included (bench:reload, docs/benchmarks.md).
+// A process rather than a thread, at the lowest priority and without V8's helper threads
+// (--single-threaded, compile-process.ts): on two cores a compiling thread, and the garbage
+// collector's helpers for its heap (shared with the service's isolate inside one process), took
+// the cores from the decisions and tripled their p99 (bench:reload, docs/benchmarks.md).
 //
 // The compiled covenant goes back in parts, one part each time the service asks for the next: a
 // structured clone of 10,000 rules takes ~50 ms to take apart on the receiving thread, and Node
 // hands every waiting message over in one go, so parts sent all at once had held the decisions up
-// for 100-140 ms in a row. Asked for one by one, decisions go on between them.
+// for 100-140 ms in a row. Asked for one by one, a few milliseconds apart, decisions go on between them.
 import { readdirSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 import { hasErrors } from '../compile/index.js';
@@ -19,7 +19,7 @@ import type { Covenant } from '../domain/covenant.js';
 import type { Diagnostic } from '../domain/types.js';
 import { versionFiles, type CompileReply, type CompileRequest, type VersionFile } from './compile-process.js';
 
-const RULES_PER_PART = 200;
+const RULES_PER_PART = 50;
 /**
  * The archive text (megabytes for a large covenant) in pieces, so that no one message takes a long
  * turn of the service's loop. A piece may end inside a surrogate pair: the structured clone keeps

@@ -74,6 +74,9 @@ type Pending = {
   readonly rules: Assembly;
 };
 
+/** The pause between taking in one part of a compiled version and asking for the next. */
+const PART_INTERVAL_MS = 2;
+
 /** The last stderr a failed process leaves, enough for V8's out-of-memory line. */
 const STDERR_KEPT = 4096;
 
@@ -145,7 +148,10 @@ export class CompileProcess {
     const args = fromSources ? [fileURLToPath(new URL('../../bin/ts-worker.js', import.meta.url)), module] : [module];
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [`--max-old-space-size=${this.limits.heapMb}`, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      // --single-threaded: V8 without its helper threads (parallel and concurrent GC, background
+      // compiling). A process on one core leaves the other to the service; its helpers on both
+      // cores had held the service's wake-ups for a scheduler slice (~3 ms) each (bench:reload).
+      child = spawn(process.execPath, ['--single-threaded', `--max-old-space-size=${this.limits.heapMb}`, ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     } catch (e) {
       this.onFallback((e as Error).message);
       return undefined;
@@ -179,8 +185,10 @@ export class CompileProcess {
       if (c instanceof Error) p.reject(c);
       else p.resolve(c);
     };
-    // One part a turn of the event loop, so that decisions are answered between them.
-    const askNext = (): void => void setImmediate(() => child.send({ op: 'next', id: reply.id } satisfies CompileRequest));
+    // A part at most every PART_INTERVAL_MS. Asked for at once, parts (~1.5 ms each to take apart)
+    // came back to back and a decision, which needs several turns of the loop, waited behind one
+    // at nearly every turn: most decisions of the intake took over 5 ms (bench:reload).
+    const askNext = (): void => void setTimeout(() => child.send({ op: 'next', id: reply.id } satisfies CompileRequest), PART_INTERVAL_MS);
     try {
       switch (reply.kind) {
         case 'invalid':
