@@ -242,6 +242,25 @@ describe.runIf(PG_URL)('the PostgreSQL log', () => {
     it('a leaf replaced, which proofs would use', async () => {
       expect(await tampered((s) => `update ${s}.log_entries set leaf = (select leaf from ${s}.log_entries where seq = 1) where seq = 9`)).toMatchObject({ ok: false, firstBad: { seq: 9, problem: 'altered' } });
     });
+    it('a row added past the head: named by verify, shown by no read', async () => {
+      const s = schema();
+      const log = await PgLog.connect(PG_URL as string, { schema: s, signer });
+      for (const d of drafts(40, 3)) await log.append(d);
+      const last = (await log.list({ kinds: ['decision', 'refusal', 'simulation', 'policy', 'recovery'] }, { limit: 1 })).items[0] as LogEntry;
+      const forged = '01ZZZZZZZZZZZZZZZZZZZZZZZZ';
+      await admin?.query(
+        `create temp table forged as select * from "${s}".log_entries where seq = ${last.seq};
+         update forged set seq = seq + 1, id = '${forged}', line = replace(replace(line, '"seq":${last.seq}', '"seq":${last.seq + 1}'), '${last.id}', '${forged}');
+         insert into "${s}".log_entries select * from forged; drop table forged;`,
+      );
+      expect(await log.verify()).toMatchObject({ ok: false, firstBad: { seq: last.seq + 1, problem: 'altered', message: expect.stringContaining('past the log\'s head') } });
+      expect(await log.get(forged)).toBeUndefined();
+      expect((await log.list({ kinds: ['decision', 'refusal', 'simulation', 'policy', 'recovery'] }, { limit: 5 })).items[0]?.seq).toBe(last.seq);
+      const seqs: number[] = [];
+      for await (const e of log.entries()) seqs.push(e.seq);
+      expect(seqs.at(-1)).toBe(last.seq);
+      await log.close();
+    });
     it('the checkpoint moved', async () => {
       const v = await tampered((s) => `update ${s}.log_head set checkpoint_root = (select encode(leaf, 'base64') from ${s}.log_entries where seq = 1)`);
       expect(v).toMatchObject({ ok: false, firstBad: { problem: 'altered' } });

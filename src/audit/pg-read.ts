@@ -71,14 +71,14 @@ export class PgReader {
 
   async get(id: string): Promise<LogEntry | undefined> {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) return undefined;
-    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1 and line is not null`, [id]);
+    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1 and line is not null and ${this.withinHead}`, [id]);
     return rows[0] && (JSON.parse(rows[0].line) as LogEntry);
   }
 
   async list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
     const params: unknown[] = [];
     const arg = (v: unknown): string => `$${params.push(v)}`;
-    const where = [`kind = any(${arg(filter.kinds)}::text[])`, 'line is not null'];
+    const where = [`kind = any(${arg(filter.kinds)}::text[])`, 'line is not null', this.withinHead];
     const eq: [keyof ListFilter, string][] = [
       ['provider', 'provider'],
       ['recipient', 'recipient'],
@@ -104,7 +104,15 @@ export class PgReader {
   }
 
   async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<LogEntry> {
-    for await (const row of this.rows(range)) yield JSON.parse(row.line) as LogEntry;
+    for await (const row of this.rows(range, await this.headSeq())) yield JSON.parse(row.line) as LogEntry;
+  }
+
+  /**
+   * Rows up to the head: the service writes an entry and moves the head in one transaction, so a
+   * row past it was put there by someone else, and is not the log's (verify names it).
+   */
+  private get withinHead(): string {
+    return `seq <= (select seq from ${this.t.head})`;
   }
 
   /**
@@ -190,6 +198,9 @@ export class PgReader {
     if (head.checkpoint_size !== null && head.checkpoint_size > head.pruned_seq && checkpointRoot !== head.checkpoint_root) {
       return bad(head.checkpoint_size, 'altered', `the latest checkpoint's root does not match the first ${head.checkpoint_size} entries`);
     }
+    // against the head as it is now: entries appended meanwhile came with their head
+    const past = (await this.db.pool.query<{ first: number | null; n: number }>(`select min(seq)::int as first, count(*)::int as n from ${this.t.entries} where not ${this.withinHead}`)).rows[0];
+    if (past?.first != null) return bad(past.first, 'altered', `${past.n} row${past.n === 1 ? '' : 's'} past the log's head, from entry ${past.first}: not written by the service`);
     return v;
   }
 
