@@ -96,6 +96,12 @@ describe('bodies that are not plain JSON', () => {
     // quotes and colons inside strings are no keys
     const tricky = body.replace('"legalBasis"', '"context":{"note":"he said \\"a\\": no"},"legalBasis"');
     expect((await post({ 'content-type': 'application/json' }, tricky)).status).toBe(200);
+    // a key that ends in an escaped backslash is a key all the same: it does not hide the repeat
+    const hidden = twice.replace('"legalBasis"', '"context":{"path\\\\":1},"legalBasis"');
+    expect(JSON.parse(hidden).context).toEqual({ 'path\\': 1 });
+    const refused = await post({ 'content-type': 'application/json' }, hidden);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain('`subjectCount` appears twice');
   });
 });
 
