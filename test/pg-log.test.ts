@@ -261,6 +261,27 @@ describe.runIf(PG_URL)('the PostgreSQL log', () => {
       expect(seqs.at(-1)).toBe(last.seq);
       await log.close();
     });
+    it('reads show only entries known durable: a seq that no flush covered yet stays unseen until one does', async () => {
+      const s = schema();
+      const log = await PgLog.connect(PG_URL as string, { schema: s, signer });
+      const all = ['decision', 'refusal', 'simulation', 'policy', 'recovery'] as const;
+      for (const d of drafts(40, 3)) await log.append(d);
+      const last = (await log.list({ kinds: [...all] }, { limit: 1 })).items[0] as LogEntry;
+      // as entries committed asynchronously look until a flush covers them
+      await admin?.query(`update "${s}".log_flush set seq = least(seq, ${last.seq - 10})`);
+      expect((await log.list({ kinds: [...all] }, { limit: 1 })).items[0]?.seq).toBe(last.seq - 10);
+      expect(await log.get(last.id)).toBeUndefined();
+      const seqs: number[] = [];
+      for await (const e of log.entries()) seqs.push(e.seq);
+      expect(seqs.at(-1)).toBe(last.seq - 10);
+      // they are the log's all the same: verify reads up to the head
+      expect(await log.verify()).toMatchObject({ ok: true, entries: last.seq });
+      const next = drafts(41, 3).at(-1) as Parameters<typeof log.append>[0];
+      await log.append(next);
+      expect((await log.list({ kinds: [...all] }, { limit: 1 })).items[0]?.seq).toBe(last.seq + 1);
+      expect(await log.get(last.id)).toMatchObject({ seq: last.seq });
+      await log.close();
+    });
     it('the checkpoint moved', async () => {
       const v = await tampered((s) => `update ${s}.log_head set checkpoint_root = (select encode(leaf, 'base64') from ${s}.log_entries where seq = 1)`);
       expect(v).toMatchObject({ ok: false, firstBad: { problem: 'altered' } });

@@ -123,7 +123,8 @@ export class PgLog implements DecisionLog {
     const log = new PgLog(db, new IdSource(head.last_id ?? undefined), opts, owned);
     if (opts.readOnly) return log;
     try {
-      await db.pool.query(`insert into ${s}.log_flush (replica, flushes) values ($1, 0)`, [log.replica]);
+      // Committed durably, so it covers every entry visible now: what readers may show.
+      await db.pool.query(`begin; set local synchronous_commit to on; ${log.flushRow('insert')}; commit`);
       if (opts.signer) await log.pinKey(opts.signer);
       return log;
     } catch (e) {
@@ -329,7 +330,7 @@ export class PgLog implements DecisionLog {
         // the head's lock goes at once to the next batch (of this replica or another): answers
         // wait for durable() instead. The lock is taken in the same round trip as the begin.
         begin: `begin; set local synchronous_commit to off; select * from ${this.t.head} for update`,
-        commit: (done) => (done.durable ? 'set local synchronous_commit to on; commit' : 'commit'),
+        commit: (done) => (done.durable ? `set local synchronous_commit to on; ${this.flushRow('update')}; commit` : 'commit'),
       },
     );
   }
@@ -353,13 +354,25 @@ export class PgLog implements DecisionLog {
       // INVARIANT: only waiters that came before this flush started are resolved by it.
       const waiters = this.flushWaiters.splice(0);
       try {
-        await this.db.pool.query(`begin; set local synchronous_commit to on; update ${this.t.flush} set flushes = flushes + 1 where replica = '${this.replica}'; commit`);
+        await this.db.pool.query(`begin; set local synchronous_commit to on; ${this.flushRow('update')}; commit`);
         for (const w of waiters) w.resolve();
       } catch (e) {
         for (const w of waiters) w.reject(e instanceof Error ? e : new Error(String(e)));
       }
     }
     this.flushing = false;
+  }
+
+  /**
+   * The statement that moves this replica's flush row to the head's seq as its transaction sees it.
+   * Committed with synchronous_commit on, it is durable only once the WAL is flushed past every
+   * commit it saw (the WAL is written in order), so that seq is durable: readers show up to it.
+   */
+  private flushRow(how: 'insert' | 'update'): string {
+    const head = `(select seq from ${this.t.head})`;
+    return how === 'insert'
+      ? `insert into ${this.t.flush} (replica, flushes, seq) values ('${this.replica}', 0, ${head})`
+      : `update ${this.t.flush} set flushes = flushes + 1, seq = ${head} where replica = '${this.replica}'`;
   }
 
   private scratchFor(bytes: number): Buffer {

@@ -61,6 +61,8 @@ export async function copyLines(db: Database, lines: AsyncIterable<string>, sign
       `update ${s}.log_head set seq = $1, hash = $2, last_id = $3, frontier = $4, checkpoint_size = $1, checkpoint_root = $5, checkpoint_note = $6, log_key = $7`,
       [size, last?.hash ?? head.hash, lastId || null, frontierText(range), rootHash, note, signer.verifierKey],
     );
+    // committed durably with the copy: readers show the entries at once (they show what log_flush covers)
+    await client.query(`insert into ${s}.log_flush (replica, flushes, seq) values ('migrate', 0, $1) on conflict (replica) do update set seq = excluded.seq`, [size]);
     return { entries: size, ...(last && { hash: last.hash }) };
   });
 }

@@ -71,14 +71,14 @@ export class PgReader {
 
   async get(id: string): Promise<LogEntry | undefined> {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) return undefined;
-    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1 and line is not null and ${this.withinHead}`, [id]);
+    const { rows } = await this.db.pool.query<{ line: string }>(`select line from ${this.t.entries} where id = $1 and line is not null and ${this.shown}`, [id]);
     return rows[0] && (JSON.parse(rows[0].line) as LogEntry);
   }
 
   async list(filter: ListFilter, page: { before?: number; limit: number }): Promise<Page> {
     const params: unknown[] = [];
     const arg = (v: unknown): string => `$${params.push(v)}`;
-    const where = [`kind = any(${arg(filter.kinds)}::text[])`, 'line is not null', this.withinHead];
+    const where = [`kind = any(${arg(filter.kinds)}::text[])`, 'line is not null', this.shown];
     const eq: [keyof ListFilter, string][] = [
       ['provider', 'provider'],
       ['recipient', 'recipient'],
@@ -104,15 +104,22 @@ export class PgReader {
   }
 
   async *entries(range: { from?: number; to?: number } = {}): AsyncIterable<LogEntry> {
-    for await (const row of this.rows(range, await this.headSeq())) yield JSON.parse(row.line) as LogEntry;
+    const { rows } = await this.db.pool.query<{ seq: number }>(`select ${this.durableSeq} as seq`);
+    for await (const row of this.rows(range, rows[0]?.seq ?? 0)) yield JSON.parse(row.line) as LogEntry;
   }
 
   /**
-   * Rows up to the head: the service writes an entry and moves the head in one transaction, so a
+   * The last entry known durable: the largest seq a replica's durable commit covered (log_flush).
+   * Never past the head: the service writes an entry and moves the head in one transaction, so a
    * row past it was put there by someone else, and is not the log's (verify names it).
    */
-  private get withinHead(): string {
-    return `seq <= (select seq from ${this.t.head})`;
+  private get durableSeq(): string {
+    return `(select least(coalesce(max(f.seq), 0), (select seq from ${this.t.head})) from ${this.t.flush} f)`;
+  }
+
+  /** What reads show: entries that are durable, so none that a crash of the database could take back. */
+  private get shown(): string {
+    return `seq <= ${this.durableSeq}`;
   }
 
   /**
@@ -199,7 +206,7 @@ export class PgReader {
       return bad(head.checkpoint_size, 'altered', `the latest checkpoint's root does not match the first ${head.checkpoint_size} entries`);
     }
     // against the head as it is now: entries appended meanwhile came with their head
-    const past = (await this.db.pool.query<{ first: number | null; n: number }>(`select min(seq)::int as first, count(*)::int as n from ${this.t.entries} where not ${this.withinHead}`)).rows[0];
+    const past = (await this.db.pool.query<{ first: number | null; n: number }>(`select min(seq) as first, count(*)::int as n from ${this.t.entries} where seq > (select seq from ${this.t.head})`)).rows[0];
     if (past?.first != null) return bad(past.first, 'altered', `${past.n} row${past.n === 1 ? '' : 's'} past the log's head, from entry ${past.first}: not written by the service`);
     return v;
   }

@@ -138,11 +138,15 @@ export async function migrate(db: Database): Promise<void> {
       hash bytea not null,
       primary key (level, idx)
     );
-    -- a row per running replica: the write whose synchronous commit makes its batches durable
+    -- a row per running replica: the write whose synchronous commit makes its batches durable,
+    -- and the head's seq that commit covered. Readers show entries up to the largest such seq:
+    -- one committed asynchronously but not yet flushed could still be lost, and is not shown.
     create table if not exists ${s}.log_flush (
       replica text primary key,
-      flushes bigint not null
+      flushes bigint not null,
+      seq bigint not null default 0
     );
+    alter table ${s}.log_flush add column if not exists seq bigint not null default 0;
     -- small shared state, a JSON document a row: API keys, prior approvals, the archive's index
     create table if not exists ${s}.state (
       name text primary key,
