@@ -282,6 +282,16 @@ describe.runIf(PG_URL)('the PostgreSQL log', () => {
       expect(await log.get(last.id)).toMatchObject({ seq: last.seq });
       await log.close();
     });
+    it('reads still show every entry once the replicas that wrote them have stopped', async () => {
+      const s = schema();
+      const all = ['decision', 'refusal', 'simulation', 'policy', 'recovery'] as const;
+      const writer = await PgLog.connect(PG_URL as string, { schema: s, signer });
+      for (const d of drafts(12, 5)) await writer.append(d);
+      await writer.close();
+      const reader = await PgLog.connect(PG_URL as string, { schema: s, readOnly: true });
+      expect((await reader.list({ kinds: [...all] }, { limit: 1 })).items[0]?.seq).toBe(12);
+      await reader.close();
+    });
     it('the checkpoint moved', async () => {
       const v = await tampered((s) => `update ${s}.log_head set checkpoint_root = (select encode(leaf, 'base64') from ${s}.log_entries where seq = 1)`);
       expect(v).toMatchObject({ ok: false, firstBad: { problem: 'altered' } });

@@ -19,7 +19,7 @@ import { checkpointText, leafIn, receiptMaker, type EntryParts } from './log-tre
 import { IdSource } from './ids.js';
 import { queued, type Pending, type Wants } from './pending.js';
 import { PgReader } from './pg-read.js';
-import { COLUMNS, columnsOf, frontierOf, frontierText, nodeId, nodeSource, rangeNodes, tables, type HeadRow, type Tables } from './pg-rows.js';
+import { COLUMNS, columnsOf, frontierOf, frontierText, nodeId, nodeSource, rangeNodes, tables, toClosedRow, type HeadRow, type Tables } from './pg-rows.js';
 import { connect, inTransaction, migrate, type Database } from './pg-schema.js';
 import type { NoteSigner } from './note.js';
 import type { DecisionLog, EntryDraft, InclusionProof, ListFilter, LogEntry, Page, Proven, SignedCheckpoint, Verification } from './types.js';
@@ -476,8 +476,15 @@ export class PgLog implements DecisionLog {
     this.retry = undefined;
     while (this.rounds.size > 0) await Promise.all(this.rounds);
     while (this.flushing) await new Promise((r) => setTimeout(r, 5));
-    // this replica's flush row goes with it; one left by a replica that was killed stays, unused
-    if (!this.options.readOnly) await this.db.pool.query(`delete from ${this.t.flush} where replica = $1`, [this.replica]).catch(() => undefined);
+    // This replica's flush row goes with it, its durable seq handed on, which readers still show.
+    // One left by a replica that was killed stays, and counts as it is.
+    if (!this.options.readOnly) {
+      const mine = `coalesce((select seq from ${this.t.flush} where replica = '${this.replica}'), 0)`;
+      await inTransaction(this.db, async (client) => {
+        await client.query(toClosedRow(this.t, mine));
+        await client.query(`delete from ${this.t.flush} where replica = $1`, [this.replica]);
+      }).catch(() => undefined);
+    }
     if (this.owned) await this.db.pool.end();
   }
 }

@@ -3,7 +3,7 @@
 // stays valid; then the copy is verified against the folder.
 import { CompactRange } from './merkle.js';
 import { checkpointText, leafOfLine } from './log-tree.js';
-import { COLUMNS, columnsOf, frontierText, type HeadRow } from './pg-rows.js';
+import { COLUMNS, columnsOf, frontierText, tables, toClosedRow, type HeadRow } from './pg-rows.js';
 import { inTransaction, type Database } from './pg-schema.js';
 import type { NoteSigner } from './note.js';
 import type { LogEntry } from './types.js';
@@ -62,7 +62,7 @@ export async function copyLines(db: Database, lines: AsyncIterable<string>, sign
       [size, last?.hash ?? head.hash, lastId || null, frontierText(range), rootHash, note, signer.verifierKey],
     );
     // committed durably with the copy: readers show the entries at once (they show what log_flush covers)
-    await client.query(`insert into ${s}.log_flush (replica, flushes, seq) values ('migrate', 0, $1) on conflict (replica) do update set seq = excluded.seq`, [size]);
+    await client.query(toClosedRow(tables(s), '$1::bigint'), [size]);
     return { entries: size, ...(last && { hash: last.hash }) };
   });
 }

@@ -13,6 +13,16 @@ export interface Tables {
 /** The log's tables in a schema (quoted). */
 export const tables = (schema: string): Tables => ({ head: `${schema}.log_head`, entries: `${schema}.log_entries`, nodes: `${schema}.log_nodes`, flush: `${schema}.log_flush` });
 
+/**
+ * The flush row that outlives the replicas: each, when it stops, and migrate hand it the durable
+ * seq they recorded, so that readers still show those entries once no replica runs.
+ */
+export const CLOSED_REPLICA = 'closed';
+
+/** Hands `seq` (an expression) to the row of replicas that stopped; it only ever grows. */
+export const toClosedRow = (t: Tables, seq: string): string =>
+  `insert into ${t.flush} as f (replica, flushes, seq) values ('${CLOSED_REPLICA}', 0, ${seq}) on conflict (replica) do update set seq = greatest(f.seq, excluded.seq)`;
+
 /** rows a read takes at a time */
 export const PAGE = 2000;
 
