@@ -8,7 +8,7 @@ import { validateIdParam, type Validator } from '../schema/index.js';
 import { refuse } from '../service/decisions.js';
 import type { AppDeps, Env } from './deps.js';
 import { problem } from './problem.js';
-import { duplicateKey } from '../loader/parse.js';
+import { duplicateKey } from '../loader/parse-json.js';
 import { PostedWorkRefused } from '../service/review-thread.js';
 
 /** What a route does once the caller is known: answers with a Response, as Hono's handlers do. */

@@ -66,6 +66,17 @@ export function parseJsonText(file: string, text: string, name: string, digest: 
   return { ok: true, document: { file, name, digest, text, value: value ?? {}, locate } };
 }
 
+/**
+ * The first key that a JSON text's object holds twice, if any. JSON.parse keeps the last silently
+ * (`subjectCount` 5000 then 1 is 1), which makes a request ambiguous. `parsed` is what JSON.parse
+ * made of `text`: when the text holds as many keys as it, none repeats, and the syntax tree, which
+ * finds the repeat but costs far more, is not made.
+ */
+export function duplicateKey(text: string, parsed: unknown): string | undefined {
+  if (keysInText(text) === keysIn(parsed)) return undefined;
+  return repeatedKeys(parseTree(text, [], { disallowComments: true, allowTrailingComma: false }))[0]?.name;
+}
+
 function lineStarts(text: string): number[] {
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
@@ -80,10 +91,10 @@ function lineStarts(text: string): number[] {
  */
 // The quote first, then the look back: a look-behind at the head of the pattern is tried at every
 // position, and over a run of n backslashes that took time n² (408 s for a 1 MB run, measured).
-export const keysInText = (text: string): number => text.match(/"(?<=(?:^|[^\\])(?:\\\\)*")\s*:/g)?.length ?? 0;
+const keysInText = (text: string): number => text.match(/"(?<=(?:^|[^\\])(?:\\\\)*")\s*:/g)?.length ?? 0;
 
 /** The keys of every object in a parsed value. */
-export function keysIn(value: unknown): number {
+function keysIn(value: unknown): number {
   let n = 0;
   const stack: unknown[] = [value];
   while (stack.length > 0) {

@@ -5,7 +5,7 @@
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, visit, type Node } from 'yaml';
 import type { Diagnostic, ParsedDocument, SourcePosition } from '../domain/types.js';
 import { digestOf } from '../compile/version.js';
-import { keysIn, keysInText, parseJsonText } from './parse-json.js';
+import { parseJsonText } from './parse-json.js';
 
 export type ParseOutcome = { ok: true; document: ParsedDocument } | { ok: false; diagnostics: Diagnostic[] };
 
@@ -170,18 +170,6 @@ function tooDeep(text: string): { line: number; column: number } | undefined {
     }
   }
   return undefined;
-}
-
-/**
- * The first key that a JSON text's object holds twice, if any. JSON.parse keeps the last silently
- * (`subjectCount` 5000 then 1 is 1), which makes a request ambiguous. `parsed` is what JSON.parse
- * made of `text`: when the text has no more keys than it, none repeats, and the YAML parser, which
- * finds the duplicate exactly but costs far more, is not asked.
- */
-export function duplicateKey(text: string, parsed: unknown): string | undefined {
-  // keysInText counts at least every key: a mismatch asks the parser
-  if (keysInText(text) === keysIn(parsed)) return undefined;
-  return repeatedKeys(parseDocument(text, { uniqueKeys: false, schema: 'core', prettyErrors: false }))[0]?.name;
 }
 
 /** Every key that a map of the document holds a second time, with where it stands: one set per map. */
