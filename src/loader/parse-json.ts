@@ -18,7 +18,7 @@ export function parseJsonText(file: string, text: string, name: string, digest: 
   }
   let tree: JsonNode | undefined;
   let lines: number[] | undefined;
-  const root = (): JsonNode | undefined => (tree ??= parseTree(text, [], { disallowComments: true, allowTrailingComma: false }));
+  const root = (): JsonNode | undefined => (tree ??= syntaxTree(text));
   const position = (offset: number): SourcePosition => {
     lines ??= lineStarts(text);
     // the last line that starts at or before offset
@@ -74,8 +74,11 @@ export function parseJsonText(file: string, text: string, name: string, digest: 
  */
 export function duplicateKey(text: string, parsed: unknown): string | undefined {
   if (keysInText(text) === keysIn(parsed)) return undefined;
-  return repeatedKeys(parseTree(text, [], { disallowComments: true, allowTrailingComma: false }))[0]?.name;
+  return repeatedKeys(syntaxTree(text))[0]?.name;
 }
+
+/** jsonc-parser's tree of a text that JSON.parse took: strict JSON, no comments or trailing commas. */
+const syntaxTree = (text: string): JsonNode | undefined => parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
 
 function lineStarts(text: string): number[] {
   const starts = [0];
